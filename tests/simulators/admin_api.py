@@ -1,0 +1,482 @@
+#!/usr/bin/env python3
+# Copyright (c) gonka.fleet contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Stand-in for the Gonka network node's Admin API (decentralized-api, port 9200).
+
+Reproduces the facts recorded in shared/reference/ADMIN_API.md, for the release the
+reference deploy files come from (``--release launch``, Aug 2025) and for later
+releases (``--release later``):
+
+* GET  /admin/v1/nodes              -> 200, [{"node": {... "node_num"}, "state": {...}}]
+* POST /admin/v1/nodes              -> 200 + node.  Every model must be a governance
+  model: launch answers 500 {"error": "error creating new node"}; later answers
+  400/500 naming the model (and drops non-governance models of a NEW node while at
+  least one valid model remains).  launch: re-posting an existing id overwrites the
+  live node and APPENDS a duplicate to the persisted list; later: upsert.
+* POST /admin/v1/nodes/batch        -> launch: 201 + successes, failures skipped
+  silently (``null`` when none succeeded); later: 201 / 206 {nodes, errors} / 400.
+* DELETE /admin/v1/nodes/{id}       -> 200 ``true`` or ``false`` (unknown id).
+* POST /admin/v1/nodes/{id}/enable|disable -> 200 message, 404 unknown id.
+* PUT /admin/v1/nodes/{id}          -> later only (same handler as POST, id from body).
+* Error bodies are always {"error": ...}; unknown routes are 404.
+
+node-config.json (``--node-config``) is read only when the persisted list does not
+exist yet (the api's first start); afterwards the persisted list is the truth.
+
+Routes under /sim/ are NOT part of the real API: they let tests read what the
+simulator saw (request log, persisted list), advance the epoch and inject faults.
+
+Run as a process:  admin_api.py --port 9200 --persist /data/nodes.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime
+import json
+import os
+import re
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote, urlsplit
+
+DEFAULT_GOVERNANCE_MODELS = (
+    "Qwen/Qwen3-32B-FP8",
+    "Qwen/Qwen3-235B-A22B-Instruct-2507-FP8",
+)
+RELEASES = ("launch", "later")
+
+# Field order and Go zero values of the node object (apiconfig.InferenceNodeConfig).
+NODE_ZERO = {
+    "id": "",
+    "host": "",
+    "inference_segment": "",
+    "inference_port": 0,
+    "poc_segment": "",
+    "poc_port": 0,
+    "models": {},
+    "max_concurrent": 0,
+    "hardware": None,
+    "version": "",
+}
+
+_NODE_PATH = re.compile(r"^/admin/v1/nodes/([^/]+)$")
+_ADMIN_PATH = re.compile(r"^/admin/v1/nodes/([^/]+)/(enable|disable)$")
+
+
+class APIError(Exception):
+    """An HTTP error answer: status and the value of the ``error`` key."""
+
+    def __init__(self, status, error):
+        super().__init__(error)
+        self.status = status
+        self.error = error
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat()
+
+
+def _coerce_node(raw):
+    """Decode a request body the way Go's json.Unmarshal fills the struct."""
+    if not isinstance(raw, dict):
+        raise APIError(400, "code=400, message=Unmarshal type error: expected=config.InferenceNodeConfig")
+    node = copy.deepcopy(NODE_ZERO)
+    for key in NODE_ZERO:
+        if key in raw and raw[key] is not None:
+            node[key] = copy.deepcopy(raw[key])
+    for key in ("inference_port", "poc_port", "max_concurrent"):
+        if not isinstance(node[key], int) or isinstance(node[key], bool):
+            raise APIError(400, "code=400, message=Unmarshal type error: field=%s" % key)
+    for key in ("id", "host", "inference_segment", "poc_segment", "version"):
+        if not isinstance(node[key], str):
+            raise APIError(400, "code=400, message=Unmarshal type error: field=%s" % key)
+    if not isinstance(node["models"], dict):
+        raise APIError(400, "code=400, message=Unmarshal type error: field=models")
+    models = {}
+    for name, spec in node["models"].items():
+        spec = spec or {}
+        args = spec.get("args") or []
+        if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+            raise APIError(400, "code=400, message=Unmarshal type error: field=models.args")
+        models[name] = dict(spec, args=list(args))
+    node["models"] = models
+    return node
+
+
+class Simulator:
+    """The api's node registry, its persisted list and the admin state of each node."""
+
+    def __init__(self, governance_models=DEFAULT_GOVERNANCE_MODELS, release="launch",
+                 persist_path=None, node_config_path=None, detected_hardware=None, epoch=1):
+        if release not in RELEASES:
+            raise ValueError("release must be one of %s" % ", ".join(RELEASES))
+        self.release = release
+        self.governance_models = list(governance_models)
+        self.persist_path = persist_path
+        self.detected_hardware = detected_hardware
+        self.epoch = epoch
+        self.lock = threading.RLock()
+        self.live = {}          # id -> node (insertion order = registration order)
+        self.states = {}        # id -> state object
+        self.persisted = []     # the api's own persisted node list
+        self.requests = []      # (method, path) of every request served, /sim/ excluded
+        self.faults = []        # injected faults, see inject()
+        self._node_num = 0
+        self._load(node_config_path)
+
+    # ---- persistence --------------------------------------------------------------
+    def _load(self, node_config_path):
+        source = None
+        if self.persist_path and os.path.exists(self.persist_path):
+            source = self.persist_path
+        elif node_config_path:
+            source = node_config_path          # first start only
+        if not source:
+            return
+        with open(source, encoding="utf-8") as handle:
+            entries = json.load(handle) or []
+        for raw in entries:
+            node = _coerce_node(raw)
+            self._register(node)
+            self.persisted.append(copy.deepcopy(node))
+        if source != self.persist_path:
+            self._flush()
+
+    def _flush(self):
+        if not self.persist_path:
+            return
+        directory = os.path.dirname(os.path.abspath(self.persist_path))
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".nodes-")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(self.persisted, handle, indent=1)
+        os.replace(tmp, self.persist_path)
+
+    def _rewrite_persisted(self):
+        """What the api does after a change: persist its live state."""
+        self.persisted = [copy.deepcopy(node) for node in self.live.values()]
+        self._flush()
+
+    # ---- registry -----------------------------------------------------------------
+    def _new_state(self):
+        return {
+            "intended_status": "UNKNOWN",
+            "current_status": "UNKNOWN",
+            "poc_intended_status": "IDLE",
+            "poc_current_status": "IDLE",
+            "lock_count": 0,
+            "failure_reason": "",
+            "status_timestamp": _now(),
+            "admin_state": {"enabled": True, "epoch": self.epoch},
+            "epoch_models": {},
+            "epoch_ml_nodes": {},
+        }
+
+    def _register(self, node):
+        if node["id"] in self.live:
+            node_num = self.live[node["id"]]["node_num"]
+        else:
+            self._node_num += 1
+            node_num = self._node_num
+            self.states[node["id"]] = self._new_state()
+        stored = copy.deepcopy(node)
+        if not stored["hardware"] and self.detected_hardware:
+            stored["hardware"] = copy.deepcopy(self.detected_hardware)
+        stored["node_num"] = node_num
+        self.live[node["id"]] = stored
+        return stored
+
+    def _invalid_models(self, node):
+        return [m for m in node["models"] if m not in self.governance_models]
+
+    def _validate_later(self, node):
+        problems = []
+        if not node["id"]:
+            problems.append("id is required")
+        if not node["host"]:
+            problems.append("host is required")
+        for key in ("inference_port", "poc_port"):
+            if not 1 <= node[key] <= 65535:
+                problems.append("%s must be between 1 and 65535" % key)
+        if node["max_concurrent"] <= 0:
+            problems.append("max_concurrent must be greater than 0")
+        if not node["models"]:
+            problems.append("at least one model is required")
+        for other in self.live.values():
+            if other["id"] == node["id"] or other["host"] != node["host"]:
+                continue
+            for key in ("inference_port", "poc_port"):
+                if other[key] == node[key]:
+                    problems.append("%s %s:%d is already used by node %s"
+                                    % (key, node["host"], node[key], other["id"]))
+        return problems
+
+    def create(self, raw):
+        """POST /admin/v1/nodes: returns the stored node or raises APIError."""
+        node = _coerce_node(raw)
+        with self.lock:
+            if self.release == "launch":
+                if self._invalid_models(node):
+                    raise APIError(500, "error creating new node")
+                stored = self._register(node)
+                # launch bug: the persisted list is appended to, even for a known id
+                self.persisted.append(copy.deepcopy(node))
+                self._flush()
+                return _public(stored)
+            problems = self._validate_later(node)
+            if node["id"] in self.live:
+                if problems:
+                    raise APIError(500, "failed to update node: validation failed: %s" % "; ".join(problems))
+                invalid = self._invalid_models(node)
+                if invalid:
+                    raise APIError(500, "failed to update node: model %s is not a valid governance model" % invalid[0])
+            else:
+                if problems:
+                    raise APIError(400, "failed to create node: validation failed: %s" % "; ".join(problems))
+                for model in self._invalid_models(node):
+                    del node["models"][model]      # dropped with a warning in the api's log
+                if not node["models"]:
+                    raise APIError(400, "failed to create node: node %s has no governance-valid models" % node["id"])
+            stored = self._register(node)
+            self._rewrite_persisted()
+            return _public(stored)
+
+    def create_batch(self, raw_list):
+        """POST /admin/v1/nodes/batch: (status, body)."""
+        if not isinstance(raw_list, list):
+            raise APIError(400, "code=400, message=Unmarshal type error: expected=[]config.InferenceNodeConfig")
+        with self.lock:
+            done, errors, seen = [], [], set()
+            for index, raw in enumerate(raw_list):
+                node_id = raw.get("id") if isinstance(raw, dict) else None
+                try:
+                    if self.release == "later" and (node_id in seen or node_id in self.live):
+                        raise APIError(409, "node already exists")
+                    done.append(self.create(raw))
+                except APIError as exc:
+                    errors.append("node[%d] (id: %s): %s" % (index, node_id, exc.error))
+                seen.add(node_id)
+            if self.release == "launch":
+                return 201, (done or None)
+            if not errors:
+                return 201, done
+            if done:
+                return 206, {"nodes": done, "errors": errors}
+            raise APIError(400, {"error": "all nodes failed validation", "errors": errors})
+
+    def delete(self, node_id):
+        with self.lock:
+            if node_id not in self.live:
+                return False
+            del self.live[node_id]
+            del self.states[node_id]
+            self._rewrite_persisted()
+            return True
+
+    def set_enabled(self, node_id, enabled):
+        with self.lock:
+            if node_id not in self.live:
+                raise APIError(404, "node not found: %s" % node_id)
+            self.states[node_id]["admin_state"] = {"enabled": enabled, "epoch": self.epoch}
+            self._rewrite_persisted()
+        return {"message": "node %s successfully" % ("enabled" if enabled else "disabled"), "node_id": node_id}
+
+    def list(self):
+        with self.lock:
+            return [{"node": copy.deepcopy(node), "state": copy.deepcopy(self.states[node_id])}
+                    for node_id, node in self.live.items()]
+
+    def set_status(self, node_id, current_status, failure_reason=""):
+        """Test hook: what the api would learn by polling the ML node."""
+        with self.lock:
+            state = self.states[node_id]
+            state["current_status"] = current_status
+            state["failure_reason"] = failure_reason
+            state["status_timestamp"] = _now()
+
+    # ---- faults -------------------------------------------------------------------
+    def inject(self, method="*", path="", status=None, error="injected fault", delay=0.0, count=1):
+        """Answer the next ``count`` matching requests with ``status`` (after ``delay`` s)."""
+        with self.lock:
+            self.faults.append({"method": method, "path": path, "status": status,
+                                "error": error, "delay": delay, "count": count})
+
+    def take_fault(self, method, path):
+        with self.lock:
+            for fault in self.faults:
+                if fault["method"] in ("*", method) and path.startswith(fault["path"]):
+                    fault["count"] -= 1
+                    if fault["count"] <= 0:
+                        self.faults.remove(fault)
+                    return fault
+        return None
+
+    def count(self, method=None, path=None):
+        with self.lock:
+            return sum(1 for m, p in self.requests
+                       if (method is None or m == method) and (path is None or p == path))
+
+
+def _public(stored):
+    return copy.deepcopy(stored)
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "gonka-admin-api-sim/1"
+    protocol_version = "HTTP/1.1"
+
+    @property
+    def sim(self):
+        return self.server.sim
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+    def _send(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            return json.loads(raw or b"null")
+        except ValueError as exc:
+            raise APIError(400, "code=400, message=Syntax error: %s" % exc) from exc
+
+    def _dispatch(self, method):
+        path = urlsplit(self.path).path
+        if path.startswith("/sim/"):
+            return self._sim_route(method, path)
+        self.sim.requests.append((method, path))
+        fault = self.sim.take_fault(method, path)
+        if fault:
+            if fault["delay"]:
+                time.sleep(fault["delay"])
+            if fault["status"]:
+                self._body()
+                return self._send(fault["status"], {"error": fault["error"]})
+        try:
+            status, body = self._route(method, path)
+        except APIError as exc:
+            status, body = exc.status, {"error": exc.error}
+        return self._send(status, body)
+
+    def _route(self, method, path):
+        sim = self.sim
+        if path == "/admin/v1/nodes":
+            if method == "GET":
+                return 200, sim.list()
+            if method == "POST":
+                return 200, sim.create(self._body())
+            raise APIError(405, "Method Not Allowed")
+        if path == "/admin/v1/nodes/batch":
+            if method == "POST":
+                return sim.create_batch(self._body())
+            raise APIError(405, "Method Not Allowed")
+        match = _ADMIN_PATH.match(path)
+        if match:
+            if method != "POST":
+                raise APIError(405, "Method Not Allowed")
+            return 200, sim.set_enabled(unquote(match.group(1)), match.group(2) == "enable")
+        match = _NODE_PATH.match(path)
+        if match:
+            if method == "DELETE":
+                return 200, sim.delete(unquote(match.group(1)))
+            if method == "PUT" and sim.release == "later":
+                return 200, sim.create(self._body())
+            raise APIError(405, "Method Not Allowed")
+        raise APIError(404, "Not Found")
+
+    def _sim_route(self, method, path):
+        sim = self.sim
+        if method == "GET" and path == "/sim/requests":
+            return self._send(200, [{"method": m, "path": p} for m, p in sim.requests])
+        if method == "GET" and path == "/sim/persisted":
+            return self._send(200, sim.persisted)
+        if method == "POST" and path == "/sim/epoch":
+            sim.epoch += 1
+            return self._send(200, {"epoch": sim.epoch})
+        if method == "POST" and path == "/sim/faults":
+            sim.inject(**self._body())
+            return self._send(200, {"faults": len(sim.faults)})
+        return self._send(404, {"error": "Not Found"})
+
+    def do_GET(self):  # noqa: N802 (http.server naming)
+        self._dispatch("GET")
+
+    def do_POST(self):  # noqa: N802
+        self._dispatch("POST")
+
+    def do_PUT(self):  # noqa: N802
+        self._dispatch("PUT")
+
+    def do_DELETE(self):  # noqa: N802
+        self._dispatch("DELETE")
+
+
+class AdminAPIServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address, sim, verbose=False):
+        super().__init__(address, Handler)
+        self.sim = sim
+        self.verbose = verbose
+
+    @property
+    def url(self):
+        host, port = self.server_address[:2]
+        return "http://%s:%d" % (host, port)
+
+
+def serve_in_thread(sim, host="127.0.0.1", port=0):
+    """Start a server on loopback in a daemon thread; returns it (call shutdown())."""
+    server = AdminAPIServer((host, port), sim)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server
+
+
+def _hardware(value):
+    hardware = []
+    for item in value.split(","):
+        kind, _, count = item.rpartition(":")
+        hardware.append({"type": kind, "count": int(count)})
+    return hardware
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--listen", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=9200)
+    parser.add_argument("--release", choices=RELEASES, default="launch")
+    parser.add_argument("--governance-model", action="append", dest="governance_models",
+                        help="a governance model id (repeat); default: the seed's two Qwen models")
+    parser.add_argument("--persist", help="path of the persisted node list (JSON)")
+    parser.add_argument("--node-config", help="node-config.json read at the first start only")
+    parser.add_argument("--detected-hardware", type=_hardware,
+                        help="hardware reported for nodes registered without it, e.g. 'NVIDIA H200:1'")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    sim = Simulator(governance_models=args.governance_models or DEFAULT_GOVERNANCE_MODELS,
+                    release=args.release, persist_path=args.persist,
+                    node_config_path=args.node_config, detected_hardware=args.detected_hardware)
+    server = AdminAPIServer((args.listen, args.port), sim, verbose=args.verbose)
+    print("admin API simulator (%s release) on %s" % (sim.release, server.url), flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
