@@ -73,14 +73,14 @@ class AdminAPI(object):
     """Admin API client. ``requests_made`` counts HTTP requests, retries included."""
 
     def __init__(self, admin_url=DEFAULT_ADMIN_URL, timeout=30.0, retries=3, validate_certs=True,
-                 backoff=0.5, max_backoff=8.0, sleep=time.sleep):
+                 backoff=0.5, max_backoff=8.0, sleep=None):
         self.base_url = admin_url.rstrip("/")
         self.timeout = timeout
         self.retries = max(0, retries)
         self.validate_certs = validate_certs
         self.backoff = backoff
         self.max_backoff = max_backoff
-        self.sleep = sleep
+        self.sleep = sleep or time.sleep
         self.requests_made = 0
 
     @classmethod

@@ -381,7 +381,7 @@ class Outcome(object):
 
     def as_dict(self):
         return dict(added=self.added, updated=self.updated, removed=self.removed, enabled=self.enabled,
-                    disabled=self.disabled, restored=self.restored, failed=self.failed)
+                    disabled=self.disabled, restored=self.restored, failures=self.failed)
 
     def message(self):
         return "; ".join("%s of node '%s' failed: %s" % (f["action"], f["id"], f["error"]) for f in self.failed)

@@ -125,7 +125,7 @@ restored:
   type: list
   elements: str
   sample: []
-failed:
+failures:
   description:
     - One entry for each node that did not converge, with C(id), C(action) (registration, update,
       enable, disable, removal) and C(error). The task fails when this is not empty.
@@ -165,7 +165,7 @@ def planned(plan):
         enabled=[node_id for node_id, enabled in admin if enabled],
         disabled=[node_id for node_id, enabled in admin if not enabled],
         restored=[],
-        failed=[],
+        failures=[],
     )
 
 

@@ -39,7 +39,6 @@ import os
 import re
 import tempfile
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
@@ -214,7 +213,7 @@ class Simulator:
                                     % (key, node["host"], node[key], other["id"]))
         return problems
 
-    def create(self, raw):
+    def create(self, raw, flush=True):
         """POST /admin/v1/nodes: returns the stored node or raises APIError."""
         node = _coerce_node(raw)
         with self.lock:
@@ -224,8 +223,9 @@ class Simulator:
                 stored = self._register(node)
                 # launch bug: the persisted list is appended to, even for a known id
                 self.persisted.append(copy.deepcopy(node))
-                self._flush()
-                return _public(stored)
+                if flush:
+                    self._flush()
+                return copy.deepcopy(stored)
             problems = self._validate_later(node)
             if node["id"] in self.live:
                 if problems:
@@ -241,8 +241,9 @@ class Simulator:
                 if not node["models"]:
                     raise APIError(400, "failed to create node: node %s has no governance-valid models" % node["id"])
             stored = self._register(node)
-            self._rewrite_persisted()
-            return _public(stored)
+            if flush:
+                self._rewrite_persisted()
+            return copy.deepcopy(stored)
 
     def create_batch(self, raw_list):
         """POST /admin/v1/nodes/batch: (status, body)."""
@@ -255,12 +256,14 @@ class Simulator:
                 try:
                     if self.release == "later" and (node_id in seen or node_id in self.live):
                         raise APIError(409, "node already exists")
-                    done.append(self.create(raw))
+                    done.append(self.create(raw, flush=False))
                 except APIError as exc:
                     errors.append("node[%d] (id: %s): %s" % (index, node_id, exc.error))
                 seen.add(node_id)
             if self.release == "launch":
+                self._flush()
                 return 201, (done or None)
+            self._rewrite_persisted()
             if not errors:
                 return 201, done
             if done:
@@ -320,10 +323,6 @@ class Simulator:
                        if (method is None or m == method) and (path is None or p == path))
 
 
-def _public(stored):
-    return copy.deepcopy(stored)
-
-
 class Handler(BaseHTTPRequestHandler):
     server_version = "gonka-admin-api-sim/1"
     protocol_version = "HTTP/1.1"
@@ -360,7 +359,7 @@ class Handler(BaseHTTPRequestHandler):
         fault = self.sim.take_fault(method, path)
         if fault:
             if fault["delay"]:
-                time.sleep(fault["delay"])
+                threading.Event().wait(fault["delay"])  # not time.sleep: tests stub that out
             if fault["status"]:
                 self._body()
                 return self._send(fault["status"], {"error": fault["error"]})
@@ -440,7 +439,7 @@ class AdminAPIServer(ThreadingHTTPServer):
 def serve_in_thread(sim, host="127.0.0.1", port=0):
     """Start a server on loopback in a daemon thread; returns it (call shutdown())."""
     server = AdminAPIServer((host, port), sim)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     return server
 

@@ -1,0 +1,223 @@
+# Copyright (c) gonka.fleet contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Admin API stand-in against the facts of shared/reference/ADMIN_API.md, route by route.
+
+These tests talk plain HTTP (urllib), not the collection's client, so a drift of the
+stand-in from the reference fails here and not only through the modules.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from ansible_collections.gonka.fleet.tests.simulators import admin_api as simmod
+from ansible_collections.gonka.fleet.tests.unit.helpers import api_node
+
+LATER = pytest.mark.parametrize("api_sim", [{"release": "later"}], indirect=True)
+
+
+def http(lab, method, path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(lab.url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
+
+
+def persisted(lab):
+    with open(lab.sim.persist_path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+# ---- GET /admin/v1/nodes ---------------------------------------------------------
+def test_get_lists_node_and_state_objects(api_sim):
+    status, body = http(api_sim, "POST", "/admin/v1/nodes", api_node("ml1", "10.0.0.21"))
+    assert status == 200
+    status, body = http(api_sim, "GET", "/admin/v1/nodes")
+    assert status == 200
+    assert len(body) == 1
+    assert body[0]["node"]["id"] == "ml1"
+    assert body[0]["node"]["node_num"] == 1
+    state = body[0]["state"]
+    for key in ("intended_status", "current_status", "poc_intended_status", "poc_current_status",
+                "lock_count", "failure_reason", "status_timestamp", "admin_state", "epoch_models",
+                "epoch_ml_nodes"):
+        assert key in state
+    assert state["current_status"] in ("UNKNOWN", "INFERENCE", "POC", "TRAINING", "STOPPED", "FAILED")
+    assert state["admin_state"] == {"enabled": True, "epoch": 1}
+
+
+def test_get_empty_is_an_empty_array(api_sim):
+    assert http(api_sim, "GET", "/admin/v1/nodes") == (200, [])
+
+
+# ---- POST /admin/v1/nodes ----------------------------------------------------------
+def test_post_echoes_the_node_with_go_zero_values(api_sim):
+    status, body = http(api_sim, "POST", "/admin/v1/nodes",
+                        {"id": "ml1", "host": "10.0.0.21", "inference_port": 5050, "poc_port": 8080,
+                         "max_concurrent": 500, "models": {"Qwen/Qwen3-32B-FP8": {"args": ["--quantization", "fp8"]}}})
+    assert status == 200
+    assert body["inference_segment"] == "" and body["poc_segment"] == ""
+    assert body["hardware"] is None and body["version"] == ""
+
+
+def test_post_non_governance_model_is_an_opaque_500_at_launch(api_sim):
+    status, body = http(api_sim, "POST", "/admin/v1/nodes", api_node("ml1", "h", model="Qwen/QwQ-32B"))
+    assert (status, body) == (500, {"error": "error creating new node"})
+    assert api_sim.ids() == []
+
+
+@LATER
+def test_post_non_governance_model_names_the_model_later(api_sim):
+    http(api_sim, "POST", "/admin/v1/nodes", api_node("ml1", "h"))
+    status, body = http(api_sim, "POST", "/admin/v1/nodes", api_node("ml1", "h", model="Qwen/QwQ-32B"))
+    assert status == 500
+    assert "Qwen/QwQ-32B" in body["error"]
+    status, body = http(api_sim, "POST", "/admin/v1/nodes", api_node("ml2", "g", model="Qwen/QwQ-32B"))
+    assert status == 400
+    assert body["error"] == "failed to create node: node ml2 has no governance-valid models"
+
+
+@LATER
+def test_post_later_drops_non_governance_models_of_a_new_node(api_sim):
+    body = api_node("ml1", "h")
+    body["models"]["Qwen/QwQ-32B"] = {"args": []}
+    status, stored = http(api_sim, "POST", "/admin/v1/nodes", body)
+    assert status == 200
+    assert list(stored["models"]) == ["Qwen/Qwen3-32B-FP8"]
+
+
+def test_repost_at_launch_appends_a_duplicate_to_the_persisted_list(api_sim):
+    http(api_sim, "POST", "/admin/v1/nodes", api_node("ml1", "10.0.0.21"))
+    status, _body = http(api_sim, "POST", "/admin/v1/nodes", api_node("ml1", "10.0.0.99"))
+    assert status == 200
+    assert [e["node"]["host"] for e in api_sim.sim.list()] == ["10.0.0.99"]     # live: overwritten
+    assert [n["id"] for n in persisted(api_sim)] == ["ml1", "ml1"]               # persisted: duplicate
+
+
+@LATER
+def test_repost_later_is_an_update(api_sim):
+    http(api_sim, "POST", "/admin/v1/nodes", api_node("ml1", "10.0.0.21"))
+    http(api_sim, "POST", "/admin/v1/nodes", api_node("ml1", "10.0.0.99"))
+    assert [(n["id"], n["host"]) for n in persisted(api_sim)] == [("ml1", "10.0.0.99")]
+
+
+@LATER
+def test_later_validation_rejects_bad_nodes_and_host_port_reuse(api_sim):
+    status, body = http(api_sim, "POST", "/admin/v1/nodes", dict(api_node("ml1", "h"), inference_port=0))
+    assert status == 400 and "inference_port" in body["error"]
+    http(api_sim, "POST", "/admin/v1/nodes", api_node("ml1", "h"))
+    status, body = http(api_sim, "POST", "/admin/v1/nodes", api_node("ml2", "h"))
+    assert status == 400 and "already used by node ml1" in body["error"]
+
+
+def test_bad_json_is_400(api_sim):
+    request = urllib.request.Request(api_sim.url + "/admin/v1/nodes", data=b"{nope", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=5)
+    assert caught.value.code == 400
+    assert "error" in json.loads(caught.value.read())
+
+
+# ---- POST /admin/v1/nodes/batch ----------------------------------------------------
+def test_batch_at_launch_skips_failures_silently(api_sim):
+    status, body = http(api_sim, "POST", "/admin/v1/nodes/batch",
+                        [api_node("a", "h1"), api_node("b", "h2", model="Qwen/QwQ-32B"), api_node("c", "h3")])
+    assert status == 201
+    assert [n["id"] for n in body] == ["a", "c"]
+    status, body = http(api_sim, "POST", "/admin/v1/nodes/batch", [api_node("d", "h4", model="x/y")])
+    assert (status, body) == (201, None)
+
+
+@LATER
+def test_batch_later_reports_partial_and_total_failure(api_sim):
+    status, body = http(api_sim, "POST", "/admin/v1/nodes/batch",
+                        [api_node("a", "h1"), api_node("b", "h2", model="Qwen/QwQ-32B")])
+    assert status == 206
+    assert [n["id"] for n in body["nodes"]] == ["a"]
+    assert body["errors"] == ["node[1] (id: b): failed to create node: node b has no governance-valid models"]
+    status, body = http(api_sim, "POST", "/admin/v1/nodes/batch", [api_node("a", "h1")])
+    assert status == 400
+    assert body["error"]["error"] == "all nodes failed validation"
+    assert body["error"]["errors"] == ["node[0] (id: a): node already exists"]
+
+
+# ---- DELETE, enable, disable, PUT ----------------------------------------------------
+def test_delete_answers_true_then_false(api_sim):
+    http(api_sim, "POST", "/admin/v1/nodes", api_node("ml1", "h"))
+    assert http(api_sim, "DELETE", "/admin/v1/nodes/ml1") == (200, True)
+    assert http(api_sim, "DELETE", "/admin/v1/nodes/ml1") == (200, False)
+    assert persisted(api_sim) == []
+
+
+def test_enable_disable_and_unknown_id(api_sim):
+    http(api_sim, "POST", "/admin/v1/nodes", api_node("ml1", "h"))
+    assert http(api_sim, "POST", "/admin/v1/nodes/ml1/disable") == (
+        200, {"message": "node disabled successfully", "node_id": "ml1"})
+    assert api_sim.node("ml1")["state"]["admin_state"]["enabled"] is False
+    assert http(api_sim, "POST", "/admin/v1/nodes/ml1/enable")[0] == 200
+    assert api_sim.node("ml1")["state"]["admin_state"]["enabled"] is True
+    assert http(api_sim, "POST", "/admin/v1/nodes/zz/enable") == (404, {"error": "node not found: zz"})
+
+
+def test_put_exists_only_in_later_releases(api_sim):
+    status, body = http(api_sim, "PUT", "/admin/v1/nodes/ml1", api_node("ml1", "h"))
+    assert status == 405 and "error" in body
+
+
+@LATER
+def test_put_later_uses_the_id_from_the_body(api_sim):
+    status, body = http(api_sim, "PUT", "/admin/v1/nodes/whatever", api_node("ml1", "h"))
+    assert status == 200 and body["id"] == "ml1"
+
+
+def test_unknown_route_is_a_json_404(api_sim):
+    assert http(api_sim, "GET", "/admin/v1/nope") == (404, {"error": "Not Found"})
+
+
+# ---- persistence ---------------------------------------------------------------------
+def test_node_config_is_read_only_at_the_first_start(tmp_path):
+    config = tmp_path / "node-config.json"
+    config.write_text(json.dumps([api_node("node1", "inference", inference_port=5000)]))
+    state = tmp_path / "nodes.json"
+    first = simmod.Simulator(persist_path=str(state), node_config_path=str(config))
+    assert [e["node"]["id"] for e in first.list()] == ["node1"]
+    first.delete("node1")
+    first.create(api_node("ml9", "10.0.0.9"))
+    config.write_text(json.dumps([api_node("edited", "inference")]))
+    second = simmod.Simulator(persist_path=str(state), node_config_path=str(config))
+    assert [e["node"]["id"] for e in second.list()] == ["ml9"]
+
+
+def test_runs_as_a_process_with_flags(tmp_path, closed_port):
+    port = int(closed_port.rsplit(":", 1)[1])
+    proc = subprocess.Popen([sys.executable, simmod.__file__, "--port", str(port), "--release", "later",
+                             "--governance-model", "org/model-a", "--persist", str(tmp_path / "p.json")],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert "later release" in proc.stdout.readline()
+        base = "http://127.0.0.1:%d" % port
+        for _attempt in range(50):
+            try:
+                urllib.request.urlopen(base + "/admin/v1/nodes", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        request = urllib.request.Request(base + "/admin/v1/nodes", method="POST",
+                                         data=json.dumps(api_node("a", "h", model="org/model-a")).encode())
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.status == 200
+        assert [n["id"] for n in json.loads((tmp_path / "p.json").read_text())] == ["a"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
