@@ -28,8 +28,8 @@ options:
     description:
       - How many times an idempotent request (C(GET), C(DELETE), enable, disable) is retried, with
         exponential backoff, after a connection error or an HTTP 5xx answer.
-      - Registrations (C(POST)) are never retried: on the launch release a repeated C(POST) appends
-        a duplicate to the API's persisted node list.
+      - Registrations (C(POST)) are never retried, because on the launch release a repeated C(POST)
+        appends a duplicate to the API's persisted node list.
     type: int
     default: 3
   validate_certs:
@@ -38,5 +38,5 @@ options:
     type: bool
     default: true
 notes:
-  - Error messages name the HTTP method, the URL and the API's own C({"error": ...}) text.
+  - Error messages name the HTTP method, the URL and the text of the API's own C(error) answer.
 """

@@ -51,14 +51,14 @@ options:
     default: 500
   models:
     description:
-      - Models served by the node, as a dict of governance model id to C({args: [...]}), the vLLM
-        arguments. Numbers in C(args) are sent as strings.
+      - Models served by the node, as a dict of governance model id to a dict whose C(args) key lists
+        the vLLM arguments. Numbers in C(args) are sent as strings.
       - Every model must be a governance model of the chain, or the API rejects the node.
       - Required when the node is to be present.
     type: dict
   hardware:
     description:
-      - Hardware of the node, a list of C({type, count}).
+      - Hardware of the node, a list of dicts with the keys C(type) and C(count).
       - When left out the API detects it, and the module never reports a change for it.
     type: list
     elements: dict

@@ -1,0 +1,90 @@
+# gonka.fleet — build and test entry points.  `make test` runs every check on a fresh machine.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := test
+
+PYTHON      ?= python3
+VENV        ?= $(CURDIR)/.venv
+BIN         := $(VENV)/bin
+BUILD       := $(CURDIR)/.build
+COLLECTIONS := $(BUILD)/collections
+COLLECTION  := $(COLLECTIONS)/ansible_collections/gonka/fleet
+# ansible-test keeps its virtualenvs and caches under HOME: keep them in .build.
+TEST_HOME   := $(BUILD)/home
+PIP_VERSION := 24.2
+MODULES     := inference_node inference_node_info inference_nodes
+
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_NOCOLOR := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: test venv collection sanity units integration lint docs changelog ee build constraints clean
+
+## test: every check (what .ci/run runs)
+test: lint sanity units integration docs changelog ee
+	@echo "make test: all checks passed"
+
+## venv: the test virtualenv with pinned tools
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements/test.txt requirements/constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements/test.txt -c requirements/constraints.txt
+	touch $@
+
+## collection: a copy of the working tree at ansible_collections/gonka/fleet (ansible-test needs that path)
+collection:
+	rm -rf $(COLLECTION) && mkdir -p $(COLLECTION)
+	git ls-files -z --cached --others --exclude-standard | xargs -0 -r ls -d 2>/dev/null \
+	  | tar -cf - --no-recursion -T - | tar -xf - -C $(COLLECTION)
+	cd $(COLLECTION) && git init -q && git add -A
+
+## sanity: ansible-test sanity on every Python found here (target Pythons for modules)
+sanity: venv collection
+	mkdir -p $(TEST_HOME)/.ansible/test/cache
+	cp tests/tools/get_pip_offline.py $(TEST_HOME)/.ansible/test/cache/get_pip_$(subst .,_,$(PIP_VERSION)).py
+	cd $(COLLECTION) && HOME=$(TEST_HOME) $(BIN)/ansible-test sanity --requirements --color no
+
+## units: pytest unit tests (client, modules, simulator) through ansible-test
+units: venv collection
+	cd $(COLLECTION) && HOME=$(TEST_HOME) $(BIN)/ansible-test units --python 3.11 --color no
+
+## integration: playbooks against the Admin API simulator through ansible-test
+integration: venv collection
+	cd $(COLLECTION) && HOME=$(TEST_HOME) $(BIN)/ansible-test integration --python 3.11 --color no
+
+## lint: ansible-lint, production profile
+lint: venv collection
+	cd $(COLLECTION) && $(BIN)/ansible-lint --profile production --offline
+
+## docs: ansible-doc renders every module with its examples
+docs: venv collection
+	for module in $(MODULES); do \
+	  $(BIN)/ansible-doc gonka.fleet.$$module > $(BUILD)/doc-$$module.txt; \
+	  grep -q '^EXAMPLES:' $(BUILD)/doc-$$module.txt || { echo "ansible-doc gonka.fleet.$$module has no EXAMPLES"; exit 1; }; \
+	  grep -q '^RETURN VALUES:' $(BUILD)/doc-$$module.txt || { echo "ansible-doc gonka.fleet.$$module has no RETURN"; exit 1; }; \
+	done
+	@echo "ansible-doc renders: $(MODULES)"
+
+## changelog: changelog fragments are valid
+changelog: venv
+	$(BIN)/antsibull-changelog lint
+
+## ee: the execution-environment definition builds a context
+ee: venv build
+	rm -rf $(BUILD)/ee
+	$(BIN)/ansible-builder create --file execution-environment.yml --context $(BUILD)/ee --output-filename Containerfile
+	test -s $(BUILD)/ee/Containerfile
+
+## build: the collection tarball
+build: venv
+	mkdir -p $(BUILD)/dist
+	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD)/dist .
+
+## constraints: re-pin every package of the test virtualenv
+constraints: venv
+	{ echo '# pip freeze of the test virtualenv: regenerate with `make constraints` after changing test.txt.'; \
+	  $(BIN)/pip freeze --exclude-editable; } > requirements/constraints.txt
+
+clean:
+	rm -rf $(BUILD) tests/output
