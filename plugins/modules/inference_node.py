@@ -20,7 +20,7 @@ description:
     governance model), the previous definition is registered again and the task fails saying so.
   - To manage the whole list of a network node in one task, use M(gonka.fleet.inference_nodes).
 author:
-  - gonka.fleet contributors
+  - gonka.fleet contributors (!UNKNOWN)
 extends_documentation_fragment:
   - gonka.fleet.inference_node
   - gonka.fleet.admin_api
@@ -172,7 +172,8 @@ def main():
     if plan.changed and not module.check_mode:
         outcome = apply_plan(api, plan, batch=False)
         if outcome.failed:
-            module.fail_json(msg=outcome.message(), **dict(result, **outcome.as_dict()))
+            result.update(outcome.as_dict(), changed=outcome.changed)
+            module.fail_json(msg=outcome.message(), **result)
         try:
             index = index_live(api.list_nodes())
         except AdminAPIError as exc:

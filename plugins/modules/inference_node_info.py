@@ -14,7 +14,7 @@ version_added: 0.1.0
 description:
   - Reads C(GET /admin/v1/nodes) of the network node's Admin API. Changes nothing.
 author:
-  - gonka.fleet contributors
+  - gonka.fleet contributors (!UNKNOWN)
 extends_documentation_fragment:
   - gonka.fleet.admin_api
 options:
@@ -28,6 +28,7 @@ attributes:
     description: The module only reads.
   diff_mode:
     support: none
+    description: Nothing changes, so there is nothing to show.
 seealso:
   - module: gonka.fleet.inference_node
   - module: gonka.fleet.inference_nodes

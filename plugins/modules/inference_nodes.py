@@ -15,14 +15,14 @@ description:
   - Brings the registrations of a network node's Admin API to a desired list of ML nodes in one task.
   - Reads the registered nodes with one C(GET); registers all new nodes with one batch C(POST)
     (C(/admin/v1/nodes/batch)); re-registers changed nodes with C(DELETE) then C(POST), which never
-    leaves a duplicate in the API's persisted list; sets the admin state of nodes whose O(nodes[].enabled)
+    leaves a duplicate in the API's persisted list; sets the admin state of nodes whose C(enabled)
     differs; with O(exclusive=true) removes nodes that are not in the list.
   - When nothing differs it makes exactly one HTTP request, whatever the number of nodes.
   - The whole list is validated before any request. A node the API rejects is reported with the API's
     message and its models; a rejected update puts the previous definition back. The other nodes are
     still converged, and the result says what happened to each node.
 author:
-  - gonka.fleet contributors
+  - gonka.fleet contributors (!UNKNOWN)
 extends_documentation_fragment:
   - gonka.fleet.admin_api
 options:
@@ -156,14 +156,12 @@ from ansible_collections.gonka.fleet.plugins.module_utils.nodes import (
 
 def planned(plan):
     """The result lists as check mode predicts them."""
-    admin = [(node_id, enabled) for node_id, enabled in plan.admin]
-    removed = [live["node"]["id"] for live in plan.remove]
     return dict(
         added=[e["node"]["id"] for e in plan.add],
         updated=[e["node"]["id"] for _live, e, _fields in plan.update],
-        removed=removed,
-        enabled=[node_id for node_id, enabled in admin if enabled],
-        disabled=[node_id for node_id, enabled in admin if not enabled],
+        removed=[live["node"]["id"] for live in plan.remove],
+        enabled=[node_id for node_id, enabled in plan.admin if enabled],
+        disabled=[node_id for node_id, enabled in plan.admin if not enabled],
         restored=[],
         failures=[],
     )
@@ -207,7 +205,7 @@ def main():
         result["diff"] = plan.diff(index)
     if plan.changed and not module.check_mode:
         outcome = apply_plan(api, plan, batch=True, disable_before_remove=disabling)
-        result.update(outcome.as_dict())
+        result.update(outcome.as_dict(), changed=outcome.changed)
         result["http_requests"] = api.requests_made
         if outcome.failed:
             module.fail_json(msg=outcome.message(), **result)

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) gonka.fleet contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Stand-in for the Gonka network node's Admin API (decentralized-api, port 9200).
@@ -447,7 +446,7 @@ def serve_in_thread(sim, host="127.0.0.1", port=0):
 def _hardware(value):
     hardware = []
     for item in value.split(","):
-        kind, _, count = item.rpartition(":")
+        kind, _sep, count = item.rpartition(":")
         hardware.append({"type": kind, "count": int(count)})
     return hardware
 

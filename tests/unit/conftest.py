@@ -82,4 +82,3 @@ def run_module(capsys):
         return result
 
     return run
-

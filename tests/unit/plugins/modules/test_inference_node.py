@@ -193,7 +193,7 @@ def test_rejected_model_names_the_model_and_registers_nothing(api_sim, run):
     assert result["failed"] is True
     assert "error creating new node" in result["msg"]
     assert "Qwen/QwQ-32B" in result["msg"]
-    assert result["failed"] and result["added"] == []
+    assert result["changed"] is False and result["added"] == []
     assert api_sim.ids() == []
 
 
@@ -203,7 +203,7 @@ def test_rejected_update_restores_the_previous_definition(api_sim, run):
     api_sim.sim.set_enabled("ml1", False)
     result = run(node("ml1", "10.0.0.21", model="Qwen/QwQ-32B"))
     assert result["failed"] is True
-    assert result["restored"] == ["ml1"]
+    assert result["restored"] == ["ml1"] and result["changed"] is True
     assert "Qwen/QwQ-32B" in result["msg"] and "the previous definition was restored" in result["msg"]
     live = api_sim.node("ml1")
     assert list(live["node"]["models"]) == ["Qwen/Qwen3-32B-FP8"]
