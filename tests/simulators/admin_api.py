@@ -38,6 +38,7 @@ import os
 import re
 import tempfile
 import threading
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
@@ -123,6 +124,7 @@ class Simulator:
         self.persisted = []     # the api's own persisted node list
         self.requests = []      # (method, path) of every request served, /sim/ excluded
         self.faults = []        # injected faults, see inject()
+        self.extras = {}        # GET /sim/<name> routes added by the api stand-in: path -> callable
         self._node_num = 0
         self._load(node_config_path)
 
@@ -299,6 +301,26 @@ class Simulator:
             state["failure_reason"] = failure_reason
             state["status_timestamp"] = _now()
 
+    # ---- what the api does with registered nodes -------------------------------------
+    def poll_once(self, timeout=2.0):
+        """Poll every registered node like the real api: GET {pocUrl}/api/v1/state and
+        GET {inferenceUrl}/health; an unreachable node becomes FAILED with the reason.
+        An enabled node whose ML node is STOPPED is asked to start its first model
+        (POST {pocUrl}/api/v1/inference/up), as the api does for the inference phase."""
+        with self.lock:
+            nodes = [copy.deepcopy(n) for n in self.live.values()]
+        for node in nodes:
+            status, reason = _probe(node, self._enabled(node["id"]), timeout)
+            with self.lock:
+                if node["id"] in self.states:
+                    self.set_status(node["id"], status, reason)
+                    self.states[node["id"]]["intended_status"] = "INFERENCE"
+
+    def _enabled(self, node_id):
+        with self.lock:
+            state = self.states.get(node_id) or {}
+            return (state.get("admin_state") or {}).get("enabled", True)
+
     # ---- faults -------------------------------------------------------------------
     def inject(self, method="*", path="", status=None, error="injected fault", delay=0.0, count=1):
         """Answer the next ``count`` matching requests with ``status`` (after ``delay`` s)."""
@@ -320,6 +342,42 @@ class Simulator:
         with self.lock:
             return sum(1 for m, p in self.requests
                        if (method is None or m == method) and (path is None or p == path))
+
+
+ML_STATES = {"STOPPED": "STOPPED", "INFERENCE": "INFERENCE", "POW": "POC", "TRAIN": "TRAINING"}
+
+
+def node_urls(node):
+    """(pocUrl, inferenceUrl) as the api builds them: http://HOST:PORT[/version]segment."""
+    version = "/" + node["version"] if node.get("version") else ""
+    poc = "http://%s:%d%s%s" % (node["host"], node["poc_port"], version, node.get("poc_segment") or "")
+    inference = "http://%s:%d%s%s" % (node["host"], node["inference_port"], version,
+                                      node.get("inference_segment") or "")
+    return poc, inference
+
+
+def _http_json(method, url, timeout, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read() or b"null")
+
+
+def _probe(node, enabled, timeout):
+    """(current_status, failure_reason) of one node, from its ML node's answers."""
+    poc_url, inference_url = node_urls(node)
+    try:
+        state = (_http_json("GET", poc_url + "/api/v1/state", timeout) or {}).get("state", "")
+        _http_json("GET", inference_url + "/health", timeout)
+        if enabled and state == "STOPPED" and node["models"]:
+            model, spec = next(iter(node["models"].items()))
+            _http_json("POST", poc_url + "/api/v1/inference/up", timeout,
+                       {"model": model, "dtype": "auto", "additional_args": spec.get("args") or []})
+            state = (_http_json("GET", poc_url + "/api/v1/state", timeout) or {}).get("state", "")
+    except (OSError, ValueError) as exc:
+        return "FAILED", "ML node %s:%d / %s:%d unreachable: %s" % (
+            node["host"], node["poc_port"], node["host"], node["inference_port"], exc)
+    return ML_STATES.get(state, "UNKNOWN"), ""
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -400,6 +458,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, [{"method": m, "path": p} for m, p in sim.requests])
         if method == "GET" and path == "/sim/persisted":
             return self._send(200, sim.persisted)
+        if method == "GET" and path in sim.extras:
+            return self._send(200, sim.extras[path]())
         if method == "POST" and path == "/sim/epoch":
             sim.epoch += 1
             return self._send(200, {"epoch": sim.epoch})

@@ -1,0 +1,9 @@
+# Stand-in for ghcr.io/product-science/inferenced: CometBFT /status on 26657 and the p2p port 26656.
+# The compose file runs `sh ./init-docker.sh` in the working directory, as with the real image.
+ARG BASE=gonka-lab/trixie:base
+FROM ${BASE}
+COPY chain_node.py /opt/standin/
+WORKDIR /root
+RUN printf '#!/bin/sh\nexec python3 /opt/standin/chain_node.py node\n' > /root/init-docker.sh
+EXPOSE 26656 26657
+CMD ["sh", "./init-docker.sh"]

@@ -1,0 +1,278 @@
+# Copyright (c) gonka.fleet contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The lab: Gonka hosts as systemd containers on this machine, and the stand-in images.
+
+    lab.py up --inventory inventories/lab/hosts.yml   create what the inventory lists
+    lab.py images                                     build the stand-in images and their archive
+    lab.py status --inventory ...                     one line per host
+    lab.py down                                       remove every container, volume, network and image it made
+
+The inventory is the only description of the topology: every host gets a container named
+after it, on the "public" network at its ``ansible_host`` and, when it has a
+``gonka_private_address``, on the "private" network at that address. Hosts are fresh
+Debian trixie servers (systemd, sshd, python3); the controller reaches them over SSH with
+the key in .build/lab/ssh/. Everything made here carries the label gonka.lab=1.
+
+Needs a Docker engine (lab/engine.sh) and the base image (lab/base-image.sh).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import ipaddress
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STATE = os.path.join(ROOT, ".build", "lab")
+CACHE = os.path.join(ROOT, ".cache", "lab")
+IMAGES_DIR = os.path.join(ROOT, "lab", "images")
+SIMULATORS = os.path.join(ROOT, "tests", "simulators")
+SSH_KEY = os.path.join(STATE, "ssh", "id_ed25519")
+ARCHIVE = os.path.join(CACHE, "images", "gonka-standins.tar")
+LABEL = "gonka.lab=1"
+BASE_IMAGE = "gonka-lab/trixie:base"
+HOST_IMAGE = "gonka-lab/trixie:host"
+NETWORKS = {"public": ("gonka-lab-public", "10.231.0.0/24"), "private": ("gonka-lab-private", "10.232.0.0/24")}
+# Docker flags that make a container a systemd host here (shared/ENVIRONMENT.md: no --privileged).
+HOST_FLAGS = ["--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN", "--cap-add", "NET_RAW", "--cap-add", "MKNOD",
+              "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
+              "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run", "--tmpfs", "/run/lock"]
+WAIT_SECONDS = 90
+
+
+def log(message):
+    print("lab: %s" % message, flush=True)
+
+
+def docker(*args, check=True, capture=True):
+    result = subprocess.run(["docker"] + list(args), check=False, text=True,
+                            stdout=subprocess.PIPE if capture else None, stderr=subprocess.PIPE if capture else None)
+    if check and result.returncode != 0:
+        raise SystemExit("lab: docker %s failed: %s" % (" ".join(args), (result.stderr or "").strip()))
+    return result
+
+
+def exists(kind, name):
+    return docker(kind, "inspect", name, check=False).returncode == 0
+
+
+# ---- inventory ------------------------------------------------------------------------
+def read_inventory(path):
+    """[(name, public address, private address or None)] of every host in a YAML inventory."""
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle) or {}
+    hosts = {}
+
+    def walk(group):
+        for name, hostvars in ((group or {}).get("hosts") or {}).items():
+            merged = hosts.setdefault(name, {})
+            merged.update(hostvars or {})
+        for child in ((group or {}).get("children") or {}).values():
+            walk(child)
+
+    for group in data.values():
+        walk(group)
+    result = []
+    for name, hostvars in hosts.items():
+        public = hostvars.get("ansible_host")
+        private = hostvars.get("gonka_private_address")
+        for kind, address in (("public", public), ("private", private)):
+            if address is None and kind == "private":
+                continue
+            subnet = ipaddress.ip_network(NETWORKS[kind][1])
+            if address is None or ipaddress.ip_address(address) not in subnet:
+                raise SystemExit("lab: %s: %s address %r is not in the lab's %s network %s"
+                                 % (name, kind, address, kind, subnet))
+        result.append((name, public, private))
+    return result
+
+
+# ---- images -----------------------------------------------------------------------------
+def read_catalog():
+    with open(os.path.join(IMAGES_DIR, "standins.yml"), encoding="utf-8") as handle:
+        return yaml.safe_load(handle)["standins"]
+
+
+def _context(name, files):
+    """A small build context in .build/lab/context/NAME; returns (path, content hash)."""
+    context = os.path.join(STATE, "context", name)
+    shutil.rmtree(context, ignore_errors=True)
+    os.makedirs(context)
+    digest = hashlib.sha256()
+    for source in files:
+        target = os.path.join(context, "Dockerfile" if source.endswith(".Dockerfile") else os.path.basename(source))
+        shutil.copyfile(source, target)
+        with open(source, "rb") as handle:
+            digest.update(os.path.basename(source).encode() + b"\0" + handle.read())
+    return context, digest.hexdigest()[:16]
+
+
+def _source(file_name):
+    for directory in (IMAGES_DIR, SIMULATORS):
+        path = os.path.join(directory, file_name)
+        if os.path.exists(path):
+            return path
+    raise SystemExit("lab: no file %s in lab/images or tests/simulators" % file_name)
+
+
+def build(tag, dockerfile, files, base_hash, build_args=()):
+    """Build ``tag`` unless an image with the same inputs exists; returns its input hash."""
+    context, digest = _context(tag.replace("/", "_").replace(":", "_"),
+                               [_source(dockerfile)] + [_source(f) for f in files])
+    digest = hashlib.sha256((digest + base_hash + repr(build_args)).encode()).hexdigest()[:16]
+    inspect = docker("image", "inspect", "--format", '{{ index .Config.Labels "gonka.lab.hash" }}', tag, check=False)
+    if inspect.returncode == 0 and inspect.stdout.strip() == digest:
+        return digest
+    log("building %s" % tag)
+    args = ["build", "--quiet", "--label", LABEL, "--label", "gonka.lab.hash=%s" % digest, "-t", tag]
+    for arg in build_args:
+        args += ["--build-arg", arg]
+    docker(*(args + [context]))
+    return digest
+
+
+def base_hash():
+    if not exists("image", BASE_IMAGE):
+        raise SystemExit("lab: no base image %s: run lab/base-image.sh first" % BASE_IMAGE)
+    return docker("image", "inspect", "--format", "{{.Id}}", BASE_IMAGE).stdout.strip()
+
+
+def images():
+    """Build the host image and every stand-in, and export the stand-ins into one archive."""
+    base = base_hash()
+    build(HOST_IMAGE, "host.Dockerfile", [], base, ["BASE=%s" % BASE_IMAGE])
+    hashes = []
+    for item in read_catalog():
+        args = ["BASE=%s" % BASE_IMAGE] + ["%s=%s" % pair for pair in (item.get("args") or {}).items()]
+        hashes.append(build(item["image"], item["dockerfile"], item.get("files") or [], base, args))
+    tags = [item["image"] for item in read_catalog()]
+    stamp = hashlib.sha256(" ".join(hashes + tags).encode()).hexdigest()
+    stamp_file = ARCHIVE + ".inputs"
+    if os.path.exists(ARCHIVE) and os.path.exists(stamp_file) and open(stamp_file).read() == stamp:
+        log("image archive %s is up to date" % ARCHIVE)
+        return
+    os.makedirs(os.path.dirname(ARCHIVE), exist_ok=True)
+    log("exporting %d stand-in images to %s" % (len(tags), ARCHIVE))
+    docker(*(["save", "-o", ARCHIVE + ".part"] + tags))
+    os.replace(ARCHIVE + ".part", ARCHIVE)
+    with open(stamp_file, "w", encoding="utf-8") as handle:
+        handle.write(stamp)
+
+
+# ---- hosts ------------------------------------------------------------------------------
+def ssh_key():
+    if not os.path.exists(SSH_KEY):
+        os.makedirs(os.path.dirname(SSH_KEY), exist_ok=True)
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "gonka-lab", "-f", SSH_KEY], check=True)
+    with open(SSH_KEY + ".pub", encoding="utf-8") as handle:
+        return handle.read()
+
+
+def networks():
+    for name, subnet in NETWORKS.values():
+        if not exists("network", name):
+            log("creating network %s (%s)" % (name, subnet))
+            docker("network", "create", "--label", LABEL, "--subnet", subnet, name)
+
+
+def start_host(name, public, private, public_key):
+    running = docker("container", "inspect", "--format", "{{.State.Running}}", name, check=False)
+    if running.returncode == 0 and running.stdout.strip() == "true":
+        return False
+    if running.returncode == 0:
+        docker("rm", "-f", name)
+    log("starting host %s (public %s%s)" % (name, public, ", private %s" % private if private else ""))
+    docker(*(["run", "-d", "--name", name, "--hostname", name, "--label", LABEL] + HOST_FLAGS +
+             ["-v", "gonka-lab-%s-docker:/var/lib/docker" % name,
+              "--network", NETWORKS["public"][0], "--ip", public, HOST_IMAGE]))
+    if private:
+        docker("network", "connect", "--ip", private, NETWORKS["private"][0], name)
+    subprocess.run(["docker", "exec", "-i", name, "sh", "-c",
+                    "mkdir -p -m 700 /root/.ssh && cat > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys"],
+                   input=public_key, text=True, check=True)
+    return True
+
+
+def wait_for_ssh(hosts):
+    deadline = time.time() + WAIT_SECONDS
+    pending = dict((name, public) for name, public, _private in hosts)
+    while pending and time.time() < deadline:
+        for name, address in list(pending.items()):
+            try:
+                with socket.create_connection((address, 22), timeout=1) as conn:
+                    if conn.recv(4).startswith(b"SSH"):
+                        del pending[name]
+            except OSError:
+                pass
+        if pending:
+            time.sleep(1)
+    if pending:
+        raise SystemExit("lab: no SSH answer from %s within %d s" % (", ".join(sorted(pending)), WAIT_SECONDS))
+
+
+def up(inventory):
+    hosts = read_inventory(inventory)
+    images()
+    networks()
+    public_key = ssh_key()
+    for name, public, private in hosts:
+        start_host(name, public, private, public_key)
+    wait_for_ssh(hosts)
+    log("%d hosts answer on SSH: %s" % (len(hosts), ", ".join(name for name, _p, _q in hosts)))
+
+
+def status(inventory):
+    print("%-10s %-14s %-14s %s" % ("host", "public", "private", "systemd"))
+    for name, public, private in read_inventory(inventory):
+        state = docker("exec", name, "systemctl", "is-system-running", check=False)
+        print("%-10s %-14s %-14s %s" % (name, public, private or "-", (state.stdout or "absent").strip()))
+
+
+def down():
+    containers = docker("ps", "-aq", "--filter", "label=%s" % LABEL).stdout.split()
+    if containers:
+        log("removing %d host containers" % len(containers))
+        docker(*(["rm", "-f", "-v"] + containers))
+    for volume in docker("volume", "ls", "-q", "--filter", "name=gonka-lab-").stdout.split():
+        docker("volume", "rm", "-f", volume)
+    for name, _subnet in NETWORKS.values():
+        if exists("network", name):
+            docker("network", "rm", name)
+    images_made = docker("images", "-q", "--filter", "label=%s" % LABEL).stdout.split()
+    if images_made:
+        docker(*(["rmi", "-f"] + sorted(set(images_made))), check=False)
+    if exists("image", BASE_IMAGE):
+        docker("rmi", "-f", BASE_IMAGE, check=False)
+    shutil.rmtree(STATE, ignore_errors=True)
+    log("removed the lab (the debootstrap and image archive caches stay in %s)" % CACHE)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="The gonka.fleet lab")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for command in ("up", "status"):
+        sub.add_parser(command).add_argument("--inventory", default=os.path.join(ROOT, "inventories/lab/hosts.yml"))
+    sub.add_parser("images")
+    sub.add_parser("down")
+    args = parser.parse_args(argv)
+    if args.command == "up":
+        up(args.inventory)
+    elif args.command == "status":
+        status(args.inventory)
+    elif args.command == "images":
+        images()
+    else:
+        down()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+# Copyright (c) gonka.fleet contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Stand-ins for the network node's chain-side containers: ``node``, ``tmkms`` and ``explorer``.
+
+* node (ghcr.io/product-science/inferenced): CometBFT's GET /status on 26657 with a block
+  height that grows (one block per SIM_BLOCK_SECONDS, default 1) and catching_up false, and
+  a TCP listener on the p2p port 26656 (published as 5000). The image's init-docker.sh runs
+  this, so the compose file's ``command: ["sh", "./init-docker.sh"]`` stays as it is.
+* tmkms (ghcr.io/product-science/tmkms-softsign-with-keygen): creates its consensus key
+  file under /root/.tmkms on the first start only, then keeps running.
+* explorer (ghcr.io/product-science/explorer): a page on 5173.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime
+import hashlib
+import json
+import os
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+CHAIN_ID = "gonka-mainnet"
+
+
+class Chain:
+    def __init__(self, block_seconds=1.0, moniker="node", validator_key=b""):
+        self.started = time.time()
+        self.block_seconds = block_seconds
+        self.moniker = moniker
+        self.validator_key = validator_key or os.urandom(32)
+
+    def height(self):
+        return int((time.time() - self.started) / self.block_seconds) + 1
+
+    def status(self):
+        height = self.height()
+        block_time = datetime.datetime.fromtimestamp(self.started + (height - 1) * self.block_seconds,
+                                                     datetime.timezone.utc)
+        pub_key = base64.b64encode(self.validator_key).decode()
+        return {"jsonrpc": "2.0", "id": -1, "result": {
+            "node_info": {"network": CHAIN_ID, "moniker": self.moniker, "version": "0.38.17"},
+            "sync_info": {"latest_block_height": str(height),
+                          "latest_block_time": block_time.isoformat().replace("+00:00", "Z"),
+                          "catching_up": False},
+            "validator_info": {"address": hashlib.sha256(self.validator_key).hexdigest()[:40].upper(),
+                               "pub_key": {"type": "tendermint/PubKeyEd25519", "value": pub_key},
+                               "voting_power": "0"}}}
+
+
+class RPCHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        pass
+
+    def do_GET(self):  # noqa: N802
+        path = urlsplit(self.path).path
+        if path == "/status":
+            status, body = 200, self.server.chain.status()
+        elif path == "/health":
+            status, body = 200, {"jsonrpc": "2.0", "id": -1, "result": {}}
+        else:
+            status, body = 404, {"jsonrpc": "2.0", "id": -1, "error": {"code": -32601, "message": "Method not found"}}
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def serve_rpc(chain, host="0.0.0.0", port=26657):
+    server = ThreadingHTTPServer((host, port), RPCHandler)
+    server.daemon_threads = True
+    server.chain = chain
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return server
+
+
+def serve_p2p(host="0.0.0.0", port=26656):
+    """Accept p2p connections (and close them): enough for a reachability check."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((host, port))
+    listener.listen(16)
+
+    def accept():
+        while True:
+            conn, _addr = listener.accept()
+            conn.close()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return listener
+
+
+def ensure_key(directory):
+    """The tmkms consensus key: created once, kept across restarts."""
+    path = os.path.join(directory, "secrets", "priv_validator_key.softsign")
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as handle:
+            handle.write(base64.b64encode(os.urandom(32)))
+        os.chmod(path, 0o600)
+    with open(path, "rb") as handle:
+        return base64.b64decode(handle.read())
+
+
+class ExplorerHandler(BaseHTTPRequestHandler):
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        pass
+
+    def do_GET(self):  # noqa: N802
+        data = b"<html><body><h1>Gonka explorer (lab stand-in)</h1></body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("role", choices=("node", "tmkms", "explorer"))
+    args = parser.parse_args(argv)
+    if args.role == "node":
+        chain = Chain(float(os.environ.get("SIM_BLOCK_SECONDS", "1")), os.environ.get("KEY_NAME", "node"))
+        serve_rpc(chain)
+        serve_p2p()
+        print("node stand-in: rpc :26657, p2p :26656", flush=True)
+    elif args.role == "tmkms":
+        ensure_key(os.environ.get("TMKMS_HOME", "/root/.tmkms"))
+        print("tmkms stand-in: key in place, signing for %s" % os.environ.get("VALIDATOR_LISTEN_ADDRESS"),
+              flush=True)
+    else:
+        server = ThreadingHTTPServer(("0.0.0.0", 5173), ExplorerHandler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        print("explorer stand-in: :5173", flush=True)
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()
