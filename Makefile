@@ -21,10 +21,14 @@ export ANSIBLE_NOCOLOR := 1
 export PATH := $(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: test venv collection sanity units integration lint docs changelog ee build constraints clean
+LAB_INVENTORY ?= inventories/lab/hosts.yml
+SCENARIOS   ?= default multinode
+
+.PHONY: test venv collection sanity units integration lint docs changelog ee build constraints clean \
+        lab-engine lab-up lab lab-status lab-down molecule
 
 ## test: every check (what .ci/run runs)
-test: lint sanity units integration docs changelog ee
+test: lint sanity units integration docs changelog ee molecule
 	@echo "make test: all checks passed"
 
 ## venv: the test virtualenv with pinned tools
@@ -84,6 +88,31 @@ ee: venv build
 build: venv
 	mkdir -p $(BUILD)/dist
 	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD)/dist .
+
+## lab-engine: a Docker engine, debootstrap and the trixie base image (cached)
+lab-engine:
+	lab/engine.sh
+	lab/base-image.sh
+
+## lab-up: the lab hosts of LAB_INVENTORY, up and answering on SSH
+lab-up: venv lab-engine
+	$(BIN)/python lab/lab.py up --inventory $(LAB_INVENTORY)
+
+## lab: bring the lab up, converge it with playbooks/site.yml, show it
+lab: lab-up collection
+	$(BIN)/ansible-playbook -i $(LAB_INVENTORY) playbooks/site.yml
+	$(BIN)/python lab/lab.py status --inventory $(LAB_INVENTORY)
+
+lab-status: venv
+	$(BIN)/python lab/lab.py status --inventory $(LAB_INVENTORY)
+
+## lab-down: remove every container, volume, network and image the lab made
+lab-down: venv
+	$(BIN)/python lab/lab.py down
+
+## molecule: each scenario (create, converge, idempotence, verify, destroy) on lab hosts
+molecule: venv collection lab-engine
+	for scenario in $(SCENARIOS); do $(BIN)/molecule test -s $$scenario || exit 1; done
 
 ## constraints: re-pin every package of the test virtualenv
 constraints: venv

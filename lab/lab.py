@@ -5,7 +5,7 @@
     lab.py up --inventory inventories/lab/hosts.yml   create what the inventory lists
     lab.py images                                     build the stand-in images and their archive
     lab.py status --inventory ...                     one line per host
-    lab.py down                                       remove every container, volume, network and image it made
+    lab.py down [--keep-images]                       remove every container, volume, network and image it made
 
 The inventory is the only description of the topology: every host gets a container named
 after it, on the "public" network at its ``ansible_host`` and, when it has a
@@ -236,7 +236,7 @@ def status(inventory):
         print("%-10s %-14s %-14s %s" % (name, public, private or "-", (state.stdout or "absent").strip()))
 
 
-def down():
+def down(keep_images=False):
     containers = docker("ps", "-aq", "--filter", "label=%s" % LABEL).stdout.split()
     if containers:
         log("removing %d host containers" % len(containers))
@@ -246,12 +246,15 @@ def down():
     for name, _subnet in NETWORKS.values():
         if exists("network", name):
             docker("network", "rm", name)
+    shutil.rmtree(STATE, ignore_errors=True)
+    if keep_images:
+        log("removed the hosts; kept the images")
+        return
     images_made = docker("images", "-q", "--filter", "label=%s" % LABEL).stdout.split()
     if images_made:
         docker(*(["rmi", "-f"] + sorted(set(images_made))), check=False)
     if exists("image", BASE_IMAGE):
         docker("rmi", "-f", BASE_IMAGE, check=False)
-    shutil.rmtree(STATE, ignore_errors=True)
     log("removed the lab (the debootstrap and image archive caches stay in %s)" % CACHE)
 
 
@@ -261,7 +264,8 @@ def main(argv=None):
     for command in ("up", "status"):
         sub.add_parser(command).add_argument("--inventory", default=os.path.join(ROOT, "inventories/lab/hosts.yml"))
     sub.add_parser("images")
-    sub.add_parser("down")
+    sub.add_parser("down").add_argument("--keep-images", action="store_true",
+                                        help="keep the base, host and stand-in images (molecule's destroy)")
     args = parser.parse_args(argv)
     if args.command == "up":
         up(args.inventory)
@@ -270,7 +274,7 @@ def main(argv=None):
     elif args.command == "images":
         images()
     else:
-        down()
+        down(args.keep_images)
     return 0
 
 

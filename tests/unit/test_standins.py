@@ -1,0 +1,194 @@
+# Copyright (c) gonka.fleet contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The lab's stand-ins for the Gonka containers, route by route, on loopback.
+
+What each route must do comes from shared/reference/ADMIN_API.md ("What the api does with a
+registered node", "ML node") and the reference compose files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from ansible_collections.gonka.fleet.tests.simulators import chain_node, gonka_api, mlnode
+from ansible_collections.gonka.fleet.tests.simulators.admin_api import Simulator, node_urls
+from ansible_collections.gonka.fleet.tests.unit.helpers import api_node
+
+MODEL = "Qwen/Qwen3-32B-FP8"
+
+
+def call(method, url, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def hf_home(tmp_path):
+    snapshot = tmp_path / "hub" / "models--Qwen--Qwen3-32B-FP8" / "snapshots" / "0123abcd"
+    snapshot.mkdir(parents=True)
+    (snapshot / "config.json").write_text("{}")
+    (tmp_path / "hub" / "models--Qwen--Qwen3-235B-A22B-Instruct-2507-FP8" / "snapshots" / "ffff").mkdir(parents=True)
+    return str(tmp_path)
+
+
+@pytest.fixture
+def ml(hf_home):
+    node = mlnode.MLNode(hf_home)
+    management, inference = mlnode.serve(node, "127.0.0.1", free_port(), free_port())
+    yield node, "http://127.0.0.1:%d" % management.server_address[1], \
+        "http://127.0.0.1:%d" % inference.server_address[1], management.server_address[1], \
+        inference.server_address[1]
+    for server in (management, inference):
+        server.shutdown()
+        server.server_close()
+
+
+# ---- mlnode ------------------------------------------------------------------------------
+def test_mlnode_lists_only_complete_snapshots_of_its_hf_cache(ml):
+    _node, _mgmt, inference, _p, _i = ml
+    status, body = call("GET", inference + "/v1/models")
+    assert status == 200 and body["object"] == "list"
+    assert [m["id"] for m in body["data"]] == [MODEL]          # the 235B snapshot is empty
+    assert call("GET", inference + "/health")[0] == 200
+
+
+def test_mlnode_management_state_machine(ml):
+    node, mgmt, _inference, _p, _i = ml
+    assert call("GET", mgmt + "/api/v1/state") == (200, {"state": "STOPPED", "loaded_model": None})
+    status, body = call("POST", mgmt + "/api/v1/inference/up",
+                        {"model": MODEL, "dtype": "auto", "additional_args": ["--quantization", "fp8"]})
+    assert (status, body) == (200, {"status": "OK"})
+    assert call("GET", mgmt + "/api/v1/state")[1]["state"] == "INFERENCE"
+    assert node.args == ["--quantization", "fp8"]
+    assert call("POST", mgmt + "/api/v1/stop") == (200, {"status": "OK"})
+    assert call("GET", mgmt + "/api/v1/state")[1]["state"] == "STOPPED"
+    assert call("GET", mgmt + "/api/v1/pow/status") == (200, {"status": "IDLE"})
+    assert call("GET", mgmt + "/api/v1/gpu/devices") == (200, {"devices": [], "count": 0})
+    assert call("GET", mgmt + "/health")[0] == 200
+
+
+def test_mlnode_refuses_a_model_missing_from_the_offline_cache(ml):
+    _node, mgmt, _inference, _p, _i = ml
+    status, body = call("POST", mgmt + "/api/v1/inference/up", {"model": "Qwen/QwQ-32B", "dtype": "auto"})
+    assert status == 409 and "not in the HF cache" in body["detail"]
+    assert call("GET", mgmt + "/api/v1/state")[1]["state"] == "STOPPED"
+
+
+# ---- the api polling registered nodes ----------------------------------------------------
+def test_api_starts_and_reports_an_enabled_reachable_node(ml):
+    node, _mgmt, _inference, poc_port, inference_port = ml
+    sim = Simulator()
+    sim.create(api_node("ml1", "127.0.0.1", inference_port=inference_port, poc_port=poc_port))
+    sim.poll_once()
+    state = sim.list()[0]["state"]
+    assert state["current_status"] == "INFERENCE" and state["failure_reason"] == ""
+    assert node.model == MODEL and node.args == ["--quantization", "fp8"]
+    assert ("management", "POST", "/api/v1/inference/up") in node.requests
+    assert ("inference", "GET", "/health") in node.requests
+
+
+def test_api_leaves_a_disabled_node_stopped(ml):
+    node, _mgmt, _inference, poc_port, inference_port = ml
+    sim = Simulator()
+    sim.create(api_node("ml1", "127.0.0.1", inference_port=inference_port, poc_port=poc_port))
+    sim.set_enabled("ml1", False)
+    sim.poll_once()
+    assert sim.list()[0]["state"]["current_status"] == "STOPPED"
+    assert node.model is None
+
+
+def test_api_marks_an_unreachable_node_failed():
+    sim = Simulator()
+    sim.create(api_node("ml1", "127.0.0.1", inference_port=free_port(), poc_port=free_port()))
+    sim.poll_once(timeout=0.5)
+    state = sim.list()[0]["state"]
+    assert state["current_status"] == "FAILED"
+    assert "unreachable" in state["failure_reason"]
+
+
+def test_api_uses_version_and_segments_in_the_urls():
+    node = api_node("ml1", "10.0.0.5", version="v3.0.8", poc_segment="/mgmt", inference_segment="/inf")
+    assert node_urls(node) == ("http://10.0.0.5:8080/v3.0.8/mgmt", "http://10.0.0.5:5050/v3.0.8/inf")
+
+
+# ---- the api container's other ports -------------------------------------------------------
+def test_api_records_the_environment_without_secrets():
+    config = gonka_api.received_config({"DAPI_API__POC_CALLBACK_URL": "http://10.232.0.10:9100",
+                                        "KEYRING_PASSWORD": "hunter22", "KEY_NAME": "warm", "UNRELATED": "x"})
+    assert config == {"DAPI_API__POC_CALLBACK_URL": "http://10.232.0.10:9100", "KEYRING_PASSWORD": "set",
+                      "KEY_NAME": "warm"}
+    assert gonka_api.received_config({})["KEYRING_PASSWORD"] == "unset"
+
+
+def test_api_callback_and_public_ports():
+    sim = Simulator()
+    sim.create(api_node("ml1", "10.0.0.5"))
+    callbacks = gonka_api.serve(0, gonka_api.CallbackHandler, host="127.0.0.1", callbacks=[], lock=threading.Lock())
+    public = gonka_api.serve(0, gonka_api.PublicHandler, host="127.0.0.1", sim=sim)
+    try:
+        base = "http://127.0.0.1:%d" % callbacks.server_address[1]
+        assert call("POST", base + "/v1/poc-batches/1", {"nonces": [1, 2]}) == (200, {"status": "OK"})
+        assert callbacks.callbacks[0]["path"] == "/v1/poc-batches/1"
+        assert json.loads(callbacks.callbacks[0]["body"]) == {"nonces": [1, 2]}
+        pub = "http://127.0.0.1:%d" % public.server_address[1]
+        assert call("GET", pub + "/health") == (200, {"status": "ok"})
+        status, body = call("GET", pub + "/v1/epochs/current/participants")
+        assert status == 200
+        assert body["active_participants"]["participants"][0]["models"] == [MODEL]
+    finally:
+        for server in (callbacks, public):
+            server.shutdown()
+            server.server_close()
+
+
+# ---- node, tmkms -----------------------------------------------------------------------------
+def test_node_status_height_grows_and_is_not_catching_up():
+    chain = chain_node.Chain(block_seconds=0.05)
+    server = chain_node.serve_rpc(chain, host="127.0.0.1", port=0)
+    try:
+        url = "http://127.0.0.1:%d/status" % server.server_address[1]
+        status, first = call("GET", url)
+        assert status == 200
+        sync = first["result"]["sync_info"]
+        assert sync["catching_up"] is False
+        assert first["result"]["node_info"]["network"] == "gonka-mainnet"
+        time.sleep(0.2)
+        later = call("GET", url)[1]["result"]["sync_info"]
+        assert int(later["latest_block_height"]) > int(sync["latest_block_height"])
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_node_accepts_p2p_connections():
+    listener = chain_node.serve_p2p(host="127.0.0.1", port=0)
+    try:
+        socket.create_connection(listener.getsockname(), timeout=2).close()
+    finally:
+        listener.close()
+
+
+def test_tmkms_key_is_created_once(tmp_path):
+    first = chain_node.ensure_key(str(tmp_path))
+    assert chain_node.ensure_key(str(tmp_path)) == first
+    key_file = tmp_path / "secrets" / "priv_validator_key.softsign"
+    assert oct(os.stat(key_file).st_mode & 0o777) == "0o600"
