@@ -25,10 +25,10 @@ LAB_INVENTORY ?= inventories/lab/hosts.yml
 SCENARIOS   ?= default multinode
 
 .PHONY: test venv collection sanity units integration lint docs changelog ee build constraints clean \
-        lab-engine lab-up lab lab-status lab-down molecule
+        lab-engine lab-up lab lab-status lab-down lab-check-images molecule
 
 ## test: every check (what .ci/run runs)
-test: lint sanity units integration docs changelog ee molecule
+test: lint sanity units integration docs changelog ee lab-check-images molecule
 	@echo "make test: all checks passed"
 
 ## venv: the test virtualenv with pinned tools
@@ -102,6 +102,10 @@ lab-up: venv lab-engine
 lab: lab-up collection
 	$(BIN)/ansible-playbook -i $(LAB_INVENTORY) playbooks/site.yml
 	$(BIN)/python lab/lab.py status --inventory $(LAB_INVENTORY)
+
+## lab-check-images: run the stand-in images and probe every port they promise
+lab-check-images: venv lab-engine
+	$(BIN)/python lab/lab.py check-images
 
 lab-status: venv
 	$(BIN)/python lab/lab.py status --inventory $(LAB_INVENTORY)

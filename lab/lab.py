@@ -4,6 +4,7 @@
 
     lab.py up --inventory inventories/lab/hosts.yml   create what the inventory lists
     lab.py images                                     build the stand-in images and their archive
+    lab.py check-images                               run the stand-ins and probe every port they promise
     lab.py status --inventory ...                     one line per host
     lab.py down [--keep-images]                       remove every container, volume, network and image it made
 
@@ -27,6 +28,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 
 import yaml
 
@@ -229,6 +231,62 @@ def up(inventory):
     log("%d hosts answer on SSH: %s" % (len(hosts), ", ".join(name for name, _p, _q in hosts)))
 
 
+def _get(url, timeout=2):
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return response.status, response.read().decode()
+
+
+def _container_ip(name, network):
+    return docker("container", "inspect", "--format",
+                  "{{ (index .NetworkSettings.Networks \"%s\").IPAddress }}" % network, name).stdout.strip()
+
+
+def check_images():
+    """Start the network node's stand-ins (as the compose file names them) and an ML node on a
+    scratch network, and probe each port they promise from this machine."""
+    images()
+    by_name = dict((item["image"].split("/")[-1].split(":")[0], item["image"]) for item in read_catalog())
+    network = "gonka-lab-check"
+    names = ["tmkms", "node", "api", "explorer", "proxy", "mlnode"]
+    docker("rm", "-f", *names, check=False)
+    if exists("network", network):
+        docker("network", "rm", network)
+    docker("network", "create", "--label", LABEL, network)
+    commands = {"node": ["sh", "./init-docker.sh"]}
+    images_of = {"tmkms": by_name["tmkms-softsign-with-keygen"], "node": by_name["inferenced"], "api": by_name["api"],
+                 "explorer": by_name["explorer"], "proxy": by_name["proxy"], "mlnode": by_name["mlnode"]}
+    probes = [("api", 9200, "/admin/v1/nodes", "[]"), ("api", 9000, "/health", "ok"), ("api", 9100, "/health", "ok"),
+              ("node", 26657, "/status", "catching_up"), ("explorer", 5173, "/", "explorer"),
+              ("proxy", 80, "/health", "ok"), ("proxy", 80, "/v1/epochs/current/participants", "participants"),
+              ("proxy", 80, "/chain-rpc/status", "latest_block_height"),
+              ("mlnode", 8080, "/api/v1/state", "STOPPED"), ("mlnode", 5000, "/v1/models", "list")]
+    failures = []
+    try:
+        for name in names:
+            docker(*(["run", "-d", "--name", name, "--label", LABEL, "--network", network, images_of[name]]
+                     + commands.get(name, [])))
+        for name, port, path, expected in probes:
+            url = "http://%s:%d%s" % (_container_ip(name, network), port, path)
+            deadline, answer = time.time() + 30, None
+            while time.time() < deadline:
+                try:
+                    answer = _get(url)
+                    break
+                except OSError:
+                    time.sleep(0.5)
+            if not answer or answer[0] != 200 or expected not in answer[1]:
+                failures.append("%s %s -> %s" % (name, url, answer))
+        if docker("exec", "tmkms", "test", "-s", "/root/.tmkms/secrets/priv_validator_key.softsign",
+                  check=False).returncode:
+            failures.append("tmkms made no consensus key")
+    finally:
+        docker("rm", "-f", *names, check=False)
+        docker("network", "rm", network, check=False)
+    if failures:
+        raise SystemExit("lab: stand-in images failed their probes:\n  " + "\n  ".join(failures))
+    log("stand-in images answer on every promised port (%d probes)" % (len(probes) + 1))
+
+
 def status(inventory):
     print("%-10s %-14s %-14s %s" % ("host", "public", "private", "systemd"))
     for name, public, private in read_inventory(inventory):
@@ -264,6 +322,7 @@ def main(argv=None):
     for command in ("up", "status"):
         sub.add_parser(command).add_argument("--inventory", default=os.path.join(ROOT, "inventories/lab/hosts.yml"))
     sub.add_parser("images")
+    sub.add_parser("check-images")
     sub.add_parser("down").add_argument("--keep-images", action="store_true",
                                         help="keep the base, host and stand-in images (molecule's destroy)")
     args = parser.parse_args(argv)
@@ -273,6 +332,8 @@ def main(argv=None):
         status(args.inventory)
     elif args.command == "images":
         images()
+    elif args.command == "check-images":
+        check_images()
     else:
         down(args.keep_images)
     return 0

@@ -114,12 +114,12 @@ def main():
     os.makedirs(state_dir, exist_ok=True)
     governance = [m for m in env.get("SIM_GOVERNANCE_MODELS", "").split(",") if m] \
         or list(admin_api.DEFAULT_GOVERNANCE_MODELS)
+    node_config = env.get("NODE_CONFIG_PATH")
     sim = admin_api.Simulator(governance_models=governance, release=env.get("SIM_RELEASE", "launch"),
                               persist_path=os.path.join(state_dir, "nodes.json"),
-                              node_config_path=env.get("NODE_CONFIG_PATH") if os.path.exists(
-                                  env.get("NODE_CONFIG_PATH", "/nonexistent")) else None)
+                              node_config_path=node_config if node_config and os.path.exists(node_config) else None)
     callbacks = serve(int(env.get("DAPI_API__ML_SERVER_PORT", "9100")), CallbackHandler,
-                        callbacks=[], lock=threading.Lock())
+                      callbacks=[], lock=threading.Lock())
     serve(int(env.get("DAPI_API__PUBLIC_SERVER_PORT", "9000")), PublicHandler, sim=sim)
     sim.extras["/sim/config"] = lambda: received_config(env)
     sim.extras["/sim/callbacks"] = lambda: list(callbacks.callbacks)
