@@ -100,6 +100,7 @@ lab-up: venv lab-engine
 
 ## lab: bring the lab up, converge it with playbooks/site.yml, show it
 lab: lab-up collection
+	$(BIN)/ansible-playbook -i $(LAB_INVENTORY) lab/prepare.yml
 	$(BIN)/ansible-playbook -i $(LAB_INVENTORY) playbooks/site.yml
 	$(BIN)/python lab/lab.py status --inventory $(LAB_INVENTORY)
 

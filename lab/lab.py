@@ -98,9 +98,20 @@ def read_inventory(path):
 
 
 # ---- images -----------------------------------------------------------------------------
+def _role_image(reference):
+    """The image a role deploys: {role: R, key: K} -> gonka_R_images[K] of roles/R/defaults/main.yml."""
+    with open(os.path.join(ROOT, "roles", reference["role"], "defaults", "main.yml"), encoding="utf-8") as handle:
+        return yaml.safe_load(handle)["gonka_%s_images" % reference["role"]][reference["key"]]
+
+
 def read_catalog():
     with open(os.path.join(IMAGES_DIR, "standins.yml"), encoding="utf-8") as handle:
-        return yaml.safe_load(handle)["standins"]
+        catalog = yaml.safe_load(handle)["standins"]
+    for item in catalog:
+        item["image"] = _role_image(item["image"])
+        item["args"] = dict((name, _role_image(value) if isinstance(value, dict) else value)
+                            for name, value in (item.get("args") or {}).items())
+    return catalog
 
 
 def _context(name, files):

@@ -38,6 +38,7 @@ import os
 import re
 import tempfile
 import threading
+import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
@@ -369,14 +370,20 @@ def _probe(node, enabled, timeout):
     try:
         state = (_http_json("GET", poc_url + "/api/v1/state", timeout) or {}).get("state", "")
         _http_json("GET", inference_url + "/health", timeout)
-        if enabled and state == "STOPPED" and node["models"]:
-            model, spec = next(iter(node["models"].items()))
-            _http_json("POST", poc_url + "/api/v1/inference/up", timeout,
-                       {"model": model, "dtype": "auto", "additional_args": spec.get("args") or []})
-            state = (_http_json("GET", poc_url + "/api/v1/state", timeout) or {}).get("state", "")
     except (OSError, ValueError) as exc:
         return "FAILED", "ML node %s:%d / %s:%d unreachable: %s" % (
             node["host"], node["poc_port"], node["host"], node["inference_port"], exc)
+    if enabled and state == "STOPPED" and node["models"]:
+        model, spec = next(iter(node["models"].items()))
+        try:
+            _http_json("POST", poc_url + "/api/v1/inference/up", timeout,
+                       {"model": model, "dtype": "auto", "additional_args": spec.get("args") or []})
+            state = (_http_json("GET", poc_url + "/api/v1/state", timeout) or {}).get("state", "")
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode("utf-8", "replace")
+            return "FAILED", "ML node refused to start %s: HTTP %d %s" % (model, exc.code, detail)
+        except (OSError, ValueError) as exc:
+            return "FAILED", "starting %s on the ML node failed: %s" % (model, exc)
     return ML_STATES.get(state, "UNKNOWN"), ""
 
 

@@ -116,6 +116,24 @@ def test_api_leaves_a_disabled_node_stopped(ml):
     assert node.model is None
 
 
+def test_api_reports_a_model_the_ml_node_cannot_start(hf_home):
+    node = mlnode.MLNode(hf_home)
+    management, inference = mlnode.serve(node, "127.0.0.1", free_port(), free_port())
+    try:
+        sim = Simulator(governance_models=["Qwen/QwQ-32B"])
+        sim.create(api_node("ml1", "127.0.0.1", model="Qwen/QwQ-32B", inference_port=inference.server_address[1],
+                            poc_port=management.server_address[1]))
+        sim.poll_once()
+        state = sim.list()[0]["state"]
+        assert state["current_status"] == "FAILED"
+        assert state["failure_reason"].startswith("ML node refused to start Qwen/QwQ-32B: HTTP 409")
+        assert "not in the HF cache" in state["failure_reason"]
+    finally:
+        for server in (management, inference):
+            server.shutdown()
+            server.server_close()
+
+
 def test_api_marks_an_unreachable_node_failed():
     sim = Simulator()
     sim.create(api_node("ml1", "127.0.0.1", inference_port=free_port(), poc_port=free_port()))

@@ -1,0 +1,93 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) gonka.fleet contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters that read the fleet's shape from the inventory."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+
+
+def network_node_of(ml_host, groups, hostvars):
+    """The network node an ML host registers with: its gonka_network_node, else the only network node."""
+    network_nodes = list(groups.get("network_nodes") or [])
+    chosen = hostvars[ml_host].get("gonka_network_node")
+    if chosen is None:
+        if len(network_nodes) != 1:
+            raise AnsibleFilterError("%s: gonka_network_node is not set and the inventory has %d network nodes"
+                                     % (ml_host, len(network_nodes)))
+        return network_nodes[0]
+    if chosen not in network_nodes:
+        raise AnsibleFilterError("%s: gonka_network_node %r is not a host of the group network_nodes"
+                                 % (ml_host, chosen))
+    return chosen
+
+
+def ml_hosts(network_node, groups, hostvars):
+    """The ML hosts (group ml_nodes) that register with ``network_node``, in inventory order."""
+    return [host for host in groups.get("ml_nodes") or []
+            if network_node_of(host, groups, hostvars) == network_node]
+
+
+def _models(host, models, model_args, catalog):
+    """{model: {"args": [...]}} of one ML host, or raise naming the host and the model."""
+    result = {}
+    for model in models:
+        if model in model_args:
+            args = model_args[model]
+        elif model in catalog:
+            args = (catalog[model] or {}).get("args") or []
+        else:
+            raise AnsibleFilterError("%s: model %r of gonka_ml_node_models is not in the model catalog "
+                                     "(gonka_registration_model_catalog); add it there or give its vLLM "
+                                     "arguments in gonka_ml_node_model_args" % (host, model))
+        result[model] = {"args": [str(arg) for arg in args]}
+    return result
+
+
+def registration_problems(ml_host_names, hostvars, catalog):
+    """What would stop the registration of these ML hosts, from inventory variables only:
+    no models, models missing from the catalog, ids used twice. Each problem names the host."""
+    problems, seen = [], {}
+    for host in ml_host_names:
+        variables = hostvars[host]
+        node_id = variables.get("gonka_ml_node_id") or host
+        if node_id in seen:
+            problems.append("%s: node id %r is already used by %s" % (host, node_id, seen[node_id]))
+        seen.setdefault(node_id, host)
+        models = variables.get("gonka_ml_node_models") or []
+        if not models:
+            problems.append("%s: gonka_ml_node_models is empty" % host)
+        try:
+            _models(host, models, variables.get("gonka_ml_node_model_args") or {}, catalog)
+        except AnsibleFilterError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+def registrations(ml_host_names, hostvars, catalog):
+    """The node objects (inference_nodes' ``nodes``) of these ML hosts, from the fact
+    ``gonka_ml_node_registration`` the ml_node role sets and the model catalog."""
+    nodes = []
+    for host in ml_host_names:
+        record = hostvars[host].get("gonka_ml_node_registration")
+        if not record:
+            raise AnsibleFilterError("%s: no gonka_ml_node_registration fact; run the gonka.fleet.ml_node role "
+                                     "(or its facts entry point) on it first" % host)
+        nodes.append({
+            "id": record["id"],
+            "host": record["host"],
+            "inference_port": int(record["inference_port"]),
+            "poc_port": int(record["poc_port"]),
+            "max_concurrent": int(record["max_concurrent"]),
+            "models": _models(host, record["models"], record.get("model_args") or {}, catalog),
+        })
+    return nodes
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"ml_hosts": ml_hosts, "network_node_of": network_node_of, "registrations": registrations,
+                "registration_problems": registration_problems}
