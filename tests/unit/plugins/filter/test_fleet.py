@@ -1,0 +1,85 @@
+# Copyright (c) gonka.fleet contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fleet filters: who registers with whom, and what is registered."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.gonka.fleet.plugins.filter.fleet import (
+    ml_hosts, network_node_of, registration_problems, registrations)
+
+CATALOG = {"Qwen/Qwen3-32B-FP8": {"args": ["--quantization", "fp8"]},
+           "Qwen/Qwen3-235B-A22B-Instruct-2507-FP8": {"args": ["--quantization", "fp8", "--kv-cache-dtype", "fp8"]}}
+
+
+def fleet(**hostvars):
+    groups = {"network_nodes": [h for h, v in hostvars.items() if v.pop("_net", False)],
+              "ml_nodes": [h for h, v in hostvars.items() if v.pop("_ml", False)]}
+    return groups, hostvars
+
+
+def test_single_network_node_is_the_default():
+    groups, hostvars = fleet(net1={"_net": True}, ml1={"_ml": True}, ml2={"_ml": True})
+    assert network_node_of("ml1", groups, hostvars) == "net1"
+    assert ml_hosts("net1", groups, hostvars) == ["ml1", "ml2"]
+
+
+def test_two_clusters():
+    groups, hostvars = fleet(a={"_net": True}, b={"_net": True},
+                             ml1={"_ml": True, "gonka_network_node": "a"},
+                             ml2={"_ml": True, "gonka_network_node": "b"},
+                             ml3={"_ml": True, "gonka_network_node": "a"})
+    assert ml_hosts("a", groups, hostvars) == ["ml1", "ml3"]
+    assert ml_hosts("b", groups, hostvars) == ["ml2"]
+
+
+def test_same_machine_topology():
+    groups, hostvars = fleet(box={"_net": True, "_ml": True})
+    assert ml_hosts("box", groups, hostvars) == ["box"]
+
+
+@pytest.mark.parametrize("variables, message", [
+    ({"gonka_network_node": "nope"}, "ml1: gonka_network_node 'nope' is not a host of the group network_nodes"),
+    ({}, "ml1: gonka_network_node is not set and the inventory has 2 network nodes"),
+])
+def test_bad_network_node_names_the_host(variables, message):
+    groups, hostvars = fleet(a={"_net": True}, b={"_net": True}, ml1=dict(variables, _ml=True))
+    with pytest.raises(AnsibleFilterError, match=message):
+        network_node_of("ml1", groups, hostvars)
+
+
+def test_registrations_from_facts_and_catalog():
+    hostvars = {
+        "ml1": {"gonka_ml_node_registration": {"id": "ml1", "host": "10.0.0.11", "inference_port": "5050",
+                                               "poc_port": 8080, "max_concurrent": 500,
+                                               "models": ["Qwen/Qwen3-32B-FP8"], "model_args": {}}},
+        "ml2": {"gonka_ml_node_registration": {"id": "gpu-2", "host": "10.0.0.12", "inference_port": 5050,
+                                               "poc_port": 8080, "max_concurrent": 100,
+                                               "models": ["Qwen/Qwen3-235B-A22B-Instruct-2507-FP8"],
+                                               "model_args": {"Qwen/Qwen3-235B-A22B-Instruct-2507-FP8":
+                                                              ["--tensor-parallel-size", 4]}}},
+    }
+    nodes = registrations(["ml1", "ml2"], hostvars, CATALOG)
+    assert nodes[0] == {"id": "ml1", "host": "10.0.0.11", "inference_port": 5050, "poc_port": 8080,
+                        "max_concurrent": 500, "models": {"Qwen/Qwen3-32B-FP8": {"args": ["--quantization", "fp8"]}}}
+    assert nodes[1]["id"] == "gpu-2"
+    assert nodes[1]["models"] == {"Qwen/Qwen3-235B-A22B-Instruct-2507-FP8": {"args": ["--tensor-parallel-size", "4"]}}
+
+
+def test_registrations_need_the_ml_node_fact():
+    with pytest.raises(AnsibleFilterError, match="ml1: no gonka_ml_node_registration fact"):
+        registrations(["ml1"], {"ml1": {}}, CATALOG)
+
+
+def test_registration_problems_name_each_host():
+    hostvars = {"ml1": {"gonka_ml_node_models": ["Qwen/Qwen3-32B-FP8"]},
+                "ml2": {"gonka_ml_node_id": "ml1", "gonka_ml_node_models": ["Qwen/QwQ-32B"]},
+                "ml3": {}}
+    problems = registration_problems(["ml1", "ml2", "ml3"], hostvars, CATALOG)
+    assert problems[0] == "ml2: node id 'ml1' is already used by ml1"
+    assert problems[1].startswith("ml2: model 'Qwen/QwQ-32B' of gonka_ml_node_models is not in the model catalog")
+    assert problems[2] == "ml3: gonka_ml_node_models is empty"
+    assert registration_problems(["ml1"], hostvars, CATALOG) == []
