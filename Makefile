@@ -98,11 +98,12 @@ lab-engine:
 lab-up: venv lab-engine
 	$(BIN)/python lab/lab.py up --inventory $(LAB_INVENTORY)
 
-## lab: bring the lab up, converge it with playbooks/site.yml, show it
+## lab: bring the lab up, converge it with playbooks/site.yml, show the hosts and the registered nodes
 lab: lab-up collection
 	$(BIN)/ansible-playbook -i $(LAB_INVENTORY) lab/prepare.yml
 	$(BIN)/ansible-playbook -i $(LAB_INVENTORY) playbooks/site.yml
 	$(BIN)/python lab/lab.py status --inventory $(LAB_INVENTORY)
+	$(BIN)/ansible-playbook -i $(LAB_INVENTORY) playbooks/status.yml
 
 ## lab-check-images: run the stand-in images and probe every port they promise
 lab-check-images: venv lab-engine

@@ -87,7 +87,19 @@ def registrations(ml_host_names, hostvars, catalog):
     return nodes
 
 
+def status_row(entry, row_format):
+    """One line of the status table for a GET /admin/v1/nodes entry."""
+    node = entry.get("node") or {}
+    state = entry.get("state") or {}
+    host = "%s:%s/%s" % (node.get("host"), node.get("inference_port"), node.get("poc_port"))
+    admin = "enabled" if (state.get("admin_state") or {}).get("enabled", True) else "disabled"
+    status = state.get("current_status") or "?"
+    if state.get("failure_reason"):
+        status = "%s (%s)" % (status, state["failure_reason"])
+    return row_format % (node.get("id"), host, ",".join(sorted(node.get("models") or {})), status, admin)
+
+
 class FilterModule(object):
     def filters(self):
         return {"ml_hosts": ml_hosts, "network_node_of": network_node_of, "registrations": registrations,
-                "registration_problems": registration_problems}
+                "registration_problems": registration_problems, "status_row": status_row}

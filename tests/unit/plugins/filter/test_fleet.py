@@ -9,7 +9,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.gonka.fleet.plugins.filter.fleet import (
-    ml_hosts, network_node_of, registration_problems, registrations)
+    ml_hosts, network_node_of, registration_problems, registrations, status_row)
 
 CATALOG = {"Qwen/Qwen3-32B-FP8": {"args": ["--quantization", "fp8"]},
            "Qwen/Qwen3-235B-A22B-Instruct-2507-FP8": {"args": ["--quantization", "fp8", "--kv-cache-dtype", "fp8"]}}
@@ -83,3 +83,12 @@ def test_registration_problems_name_each_host():
     assert problems[1].startswith("ml2: model 'Qwen/QwQ-32B' of gonka_ml_node_models is not in the model catalog")
     assert problems[2] == "ml3: gonka_ml_node_models is empty"
     assert registration_problems(["ml1"], hostvars, CATALOG) == []
+
+
+def test_status_row():
+    entry = {"node": {"id": "ml1", "host": "10.0.0.11", "inference_port": 5050, "poc_port": 8080,
+                      "models": {"Qwen/Qwen3-32B-FP8": {"args": []}}},
+             "state": {"current_status": "FAILED", "failure_reason": "connection refused",
+                       "admin_state": {"enabled": False, "epoch": 3}}}
+    assert status_row(entry, "%s|%s|%s|%s|%s") == (
+        "ml1|10.0.0.11:5050/8080|Qwen/Qwen3-32B-FP8|FAILED (connection refused)|disabled")
