@@ -319,8 +319,10 @@ def down(keep_images=False):
     if keep_images:
         log("removed the hosts; kept the images")
         return
-    images_made = docker("images", "-q", "--filter", "label=%s" % LABEL).stdout.split()
-    if images_made:
+    for _attempt in range(3):       # a parent (nginx) goes only once its child (proxy) is gone
+        images_made = docker("images", "-q", "--filter", "label=%s" % LABEL).stdout.split()
+        if not images_made:
+            break
         docker(*(["rmi", "-f"] + sorted(set(images_made))), check=False)
     if exists("image", BASE_IMAGE):
         docker("rmi", "-f", BASE_IMAGE, check=False)

@@ -2,7 +2,7 @@
 # `uvicorn` runs the stand-in, so the compose file's command stays what production runs.
 ARG BASE=gonka-lab/trixie:base
 FROM ${BASE}
-COPY mlnode.py /opt/standin/
+COPY jsonhttp.py mlnode.py /opt/standin/
 RUN printf '#!/bin/sh\nexec python3 /opt/standin/mlnode.py "$@"\n' > /usr/local/bin/uvicorn \
  && chmod 0755 /usr/local/bin/uvicorn
 WORKDIR /app

@@ -2,7 +2,7 @@
 # The compose file runs `sh ./init-docker.sh` in the working directory, as with the real image.
 ARG BASE=gonka-lab/trixie:base
 FROM ${BASE}
-COPY chain_node.py /opt/standin/
+COPY jsonhttp.py chain_node.py /opt/standin/
 WORKDIR /root
 RUN printf '#!/bin/sh\nexec python3 /opt/standin/chain_node.py node\n' > /root/init-docker.sh
 EXPOSE 26656 26657

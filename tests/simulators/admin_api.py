@@ -40,8 +40,13 @@ import tempfile
 import threading
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
+
+try:  # a module of the test suite, or a script next to jsonhttp.py in a stand-in image
+    from .jsonhttp import JSONHandler
+except ImportError:
+    from jsonhttp import JSONHandler
 
 DEFAULT_GOVERNANCE_MODELS = (
     "Qwen/Qwen3-32B-FP8",
@@ -387,29 +392,18 @@ def _probe(node, enabled, timeout):
     return ML_STATES.get(state, "UNKNOWN"), ""
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(JSONHandler):
     server_version = "gonka-admin-api-sim/1"
-    protocol_version = "HTTP/1.1"
 
     @property
     def sim(self):
         return self.server.sim
 
-    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        if self.server.verbose:
-            super().log_message(format, *args)
-
     def _send(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_json(status, body, "application/json; charset=UTF-8")
 
     def _body(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self.read_body()
         try:
             return json.loads(raw or b"null")
         except ValueError as exc:

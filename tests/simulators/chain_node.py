@@ -17,13 +17,17 @@ import argparse
 import base64
 import datetime
 import hashlib
-import json
 import os
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import urlsplit
+
+try:  # a module of the test suite, or a script next to jsonhttp.py in a stand-in image
+    from .jsonhttp import JSONHandler
+except ImportError:
+    from jsonhttp import JSONHandler
 
 CHAIN_ID = "gonka-mainnet"
 
@@ -53,12 +57,7 @@ class Chain:
                                "voting_power": "0"}}}
 
 
-class RPCHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        pass
-
+class RPCHandler(JSONHandler):
     def do_GET(self):  # noqa: N802
         path = urlsplit(self.path).path
         if path == "/status":
@@ -67,12 +66,7 @@ class RPCHandler(BaseHTTPRequestHandler):
             status, body = 200, {"jsonrpc": "2.0", "id": -1, "result": {}}
         else:
             status, body = 404, {"jsonrpc": "2.0", "id": -1, "error": {"code": -32601, "message": "Method not found"}}
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_json(status, body)
 
 
 def serve_rpc(chain, host="0.0.0.0", port=26657):
@@ -111,17 +105,9 @@ def ensure_key(directory):
         return base64.b64decode(handle.read())
 
 
-class ExplorerHandler(BaseHTTPRequestHandler):
-    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        pass
-
+class ExplorerHandler(JSONHandler):
     def do_GET(self):  # noqa: N802
-        data = b"<html><body><h1>Gonka explorer (lab stand-in)</h1></body></html>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_json(200, b"<html><body><h1>Gonka explorer (lab stand-in)</h1></body></html>", "text/html")
 
 
 def main(argv=None):

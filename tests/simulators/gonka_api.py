@@ -19,17 +19,18 @@ Every SIM_POLL_INTERVAL seconds (default 5) it polls each registered ML node lik
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import admin_api  # noqa: E402  pylint: disable=wrong-import-position
+try:  # a module of the test suite, or a script next to its siblings in the api stand-in image
+    from . import admin_api
+    from .jsonhttp import JSONHandler
+except ImportError:
+    import admin_api
+    from jsonhttp import JSONHandler
 
 SECRETS = ("KEYRING_PASSWORD",)
 RECORDED = ("KEY_NAME", "ACCOUNT_PUBKEY", "KEYRING_BACKEND", "KEYRING_PASSWORD", "DAPI_API__POC_CALLBACK_URL",
@@ -49,53 +50,38 @@ def received_config(environ):
     return config
 
 
-class _JSONHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        pass
-
-    def _send(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-
-class CallbackHandler(_JSONHandler):
+class CallbackHandler(JSONHandler):
     """9100: the ML server the ML nodes send PoC results to."""
 
     def do_POST(self):  # noqa: N802
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self.read_body()
         with self.server.lock:
             self.server.callbacks.append({"path": urlsplit(self.path).path, "from": self.client_address[0],
                                           "body": raw.decode("utf-8", "replace")})
-        self._send(200, {"status": "OK"})
+        self.send_json(200, {"status": "OK"})
 
     def do_GET(self):  # noqa: N802
         if urlsplit(self.path).path in ("/health", "/versions"):
-            return self._send(200, {"status": "ok"})
-        return self._send(404, {"error": "Not Found"})
+            return self.send_json(200, {"status": "ok"})
+        return self.send_json(404, {"error": "Not Found"})
 
 
-class PublicHandler(_JSONHandler):
+class PublicHandler(JSONHandler):
     """9000: the public API behind the proxy."""
 
     def do_GET(self):  # noqa: N802
         path = urlsplit(self.path).path
         sim = self.server.sim
         if path == "/health":
-            return self._send(200, {"status": "ok"})
+            return self.send_json(200, {"status": "ok"})
         if path == "/v1/epochs/current/participants":
             models = sorted(set(m for entry in sim.list() for m in entry["node"]["models"]))
             participant = {"index": os.environ.get("ACCOUNT_PUBKEY", ""), "weight": len(sim.live),
                            "inference_url": os.environ.get("DAPI_API__PUBLIC_URL", ""), "models": models}
-            return self._send(200, {"active_participants": {"participants": [participant] if sim.live else [],
-                                                            "epoch_group_id": sim.epoch}})
-        return self._send(404, {"error": "Not Found"})
+            participants = [participant] if sim.live else []
+            return self.send_json(200, {"active_participants": {"participants": participants,
+                                                                "epoch_group_id": sim.epoch}})
+        return self.send_json(404, {"error": "Not Found"})
 
 
 def serve(port, handler, host="0.0.0.0", **attributes):

@@ -25,8 +25,13 @@ import argparse
 import json
 import os
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import urlsplit
+
+try:  # a module of the test suite, or a script next to jsonhttp.py in a stand-in image
+    from .jsonhttp import JSONHandler
+except ImportError:
+    from jsonhttp import JSONHandler
 
 
 def cached_models(hf_home):
@@ -74,24 +79,10 @@ class MLNode:
         return 200, {"status": "OK"}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        pass
-
-    def _send(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
+class _Handler(JSONHandler):
     def _body(self):
-        length = int(self.headers.get("Content-Length") or 0)
         try:
-            return json.loads(self.rfile.read(length) or b"null") if length else None
+            return json.loads(self.read_body() or b"null")
         except ValueError:
             return None
 
@@ -100,7 +91,7 @@ class _Handler(BaseHTTPRequestHandler):
         node = self.server.mlnode
         node.requests.append((self.server.role, method, path))
         status, body = self.route(node, method, path)
-        self._send(status, body)
+        self.send_json(status, body)
 
     def do_GET(self):  # noqa: N802
         self._handle("GET")
