@@ -33,6 +33,11 @@ class Lab:
     def node(self, node_id):
         return next(e for e in self.sim.list() if e["node"]["id"] == node_id)
 
+    def persisted_ids(self):
+        """Ids in the simulator's persisted node list file, in its order (duplicates kept)."""
+        with open(self.sim.persist_path, encoding="utf-8") as handle:
+            return [n["id"] for n in json.load(handle)]
+
 
 @pytest.fixture
 def api_sim(tmp_path, request):
@@ -82,3 +87,15 @@ def run_module(capsys):
         return result
 
     return run
+
+
+@pytest.fixture
+def run_on_sim(api_sim, run_module, no_sleep):  # pylint: disable=unused-argument
+    """Run a module against the simulator (admin_url filled in), backoff sleeps recorded, not slept."""
+
+    def call(module, args, **kwargs):
+        args = dict(args)
+        args.setdefault("admin_url", api_sim.url)
+        return run_module(module, args, **kwargs)
+
+    return call

@@ -14,7 +14,7 @@ LATER = pytest.mark.parametrize("api_sim", [{"release": "later"}], indirect=True
 
 def client(lab, **options):
     slept = options.pop("slept", [])
-    return AdminAPI(lab.url if hasattr(lab, "url") else lab, sleep=slept.append, **options)
+    return AdminAPI(lab.url, sleep=slept.append, **options)
 
 
 def test_list_create_delete_roundtrip(api_sim):

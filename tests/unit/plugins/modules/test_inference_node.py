@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-import json
+import functools
 
 import pytest
 
@@ -17,18 +17,8 @@ DETECTING = pytest.mark.parametrize(
 
 
 @pytest.fixture
-def run(api_sim, run_module, no_sleep):
-    def call(args, **kwargs):
-        args = dict(args)
-        args.setdefault("admin_url", api_sim.url)
-        return run_module(inference_node, args, **kwargs)
-
-    return call
-
-
-def persisted_ids(lab):
-    with open(lab.sim.persist_path, encoding="utf-8") as handle:
-        return [n["id"] for n in json.load(handle)]
+def run(run_on_sim):
+    return functools.partial(run_on_sim, inference_node)
 
 
 def test_create_then_no_change(api_sim, run):
@@ -55,7 +45,7 @@ def test_update_is_delete_then_post_and_leaves_no_duplicate(api_sim, run):
     assert result["node"]["models"]["Qwen/Qwen3-32B-FP8"]["args"][-1] == "2"
     assert api_sim.sim.requests == [("GET", "/admin/v1/nodes"), ("DELETE", "/admin/v1/nodes/ml1"),
                                     ("POST", "/admin/v1/nodes"), ("GET", "/admin/v1/nodes")]
-    assert sorted(persisted_ids(api_sim)) == ["ml1", "ml2"]
+    assert sorted(api_sim.persisted_ids()) == ["ml1", "ml2"]
 
 
 def test_update_keeps_a_disabled_node_disabled(api_sim, run):
@@ -208,7 +198,7 @@ def test_rejected_update_restores_the_previous_definition(api_sim, run):
     live = api_sim.node("ml1")
     assert list(live["node"]["models"]) == ["Qwen/Qwen3-32B-FP8"]
     assert live["state"]["admin_state"]["enabled"] is False
-    assert persisted_ids(api_sim) == ["ml1"]
+    assert api_sim.persisted_ids() == ["ml1"]
 
 
 @LATER

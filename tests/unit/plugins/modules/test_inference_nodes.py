@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-import json
+import functools
 
 import pytest
 
@@ -16,22 +16,12 @@ BOTH = pytest.mark.parametrize("api_sim", [{}, {"release": "later"}], indirect=T
 
 
 @pytest.fixture
-def run(api_sim, run_module, no_sleep):
-    def call(args, **kwargs):
-        args = dict(args)
-        args.setdefault("admin_url", api_sim.url)
-        return run_module(inference_nodes, args, **kwargs)
-
-    return call
+def run(run_on_sim):
+    return functools.partial(run_on_sim, inference_nodes)
 
 
 def fleet(count, start=0):
     return [node("ml%04d" % i, "10.%d.%d.%d" % (i // 65536, i // 256 % 256, i % 256)) for i in range(start, count)]
-
-
-def persisted_ids(lab):
-    with open(lab.sim.persist_path, encoding="utf-8") as handle:
-        return sorted(n["id"] for n in json.load(handle))
 
 
 @BOTH
@@ -67,7 +57,7 @@ def test_exclusive_reconcile_of_1000_nodes_counts_requests(api_sim, run):
     # GET + DELETE(update) + batch POST + 10 x (disable + DELETE)
     assert api_sim.sim.count() == 1 + 1 + 1 + 20
     assert result["http_requests"] == 23
-    assert len(api_sim.ids()) == 995 and persisted_ids(api_sim) == sorted(api_sim.ids())
+    assert len(api_sim.ids()) == 995 and sorted(api_sim.persisted_ids()) == sorted(api_sim.ids())
 
 
 def test_mixed_changes_and_result_lists(api_sim, run):
@@ -82,7 +72,7 @@ def test_mixed_changes_and_result_lists(api_sim, run):
     result = run({"nodes": desired, "exclusive": True})
     assert result["removed"] == ["drop"] and result["disabled"] == []
     assert sorted(api_sim.ids()) == ["change", "keep", "new", "off"]
-    assert persisted_ids(api_sim) == ["change", "keep", "new", "off"]
+    assert sorted(api_sim.persisted_ids()) == ["change", "keep", "new", "off"]
 
 
 def test_exclusive_removal_disables_first(api_sim, run):
@@ -100,7 +90,7 @@ def test_updates_never_leave_duplicates(api_sim, run):
         item["models"]["Qwen/Qwen3-32B-FP8"]["args"].append("--enforce-eager")
     result = run({"nodes": changed})
     assert len(result["updated"]) == 5
-    assert persisted_ids(api_sim) == ["ml%04d" % i for i in range(5)]
+    assert sorted(api_sim.persisted_ids()) == ["ml%04d" % i for i in range(5)]
     assert run({"nodes": changed})["changed"] is False
 
 
@@ -188,7 +178,7 @@ def test_rejected_update_restores_and_others_converge(api_sim, run):
     assert result["restored"] == ["a"] and result["updated"] == ["b"] and result["added"] == ["c"]
     assert "update of node 'a' failed" in result["msg"] and "previous definition was restored" in result["msg"]
     assert list(api_sim.node("a")["node"]["models"]) == ["Qwen/Qwen3-32B-FP8"]
-    assert persisted_ids(api_sim) == ["a", "b", "c"]
+    assert sorted(api_sim.persisted_ids()) == ["a", "b", "c"]
 
 
 def test_no_answer_to_the_batch_is_reported_as_unknown(api_sim, run):
