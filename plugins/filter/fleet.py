@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.gonka.fleet.plugins.plugin_utils.catalog import CatalogError, vllm_args
 
 
 def network_node_of(ml_host, groups, hostvars):
@@ -31,20 +32,13 @@ def ml_hosts(network_node, groups, hostvars):
             if network_node_of(host, groups, hostvars) == network_node]
 
 
-def _models(host, models, model_args, catalog):
+def _models(host, models, model_args, catalog, gpu_memory_mib=None):
     """{model: {"args": [...]}} of one ML host, or raise naming the host and the model."""
-    result = {}
-    for model in models:
-        if model in model_args:
-            args = model_args[model]
-        elif model in catalog:
-            args = (catalog[model] or {}).get("args") or []
-        else:
-            raise AnsibleFilterError("%s: model %r of gonka_ml_node_models is not in the model catalog "
-                                     "(gonka_registration_model_catalog); add it there or give its vLLM "
-                                     "arguments in gonka_ml_node_model_args" % (host, model))
-        result[model] = {"args": [str(arg) for arg in args]}
-    return result
+    try:
+        return dict((model, {"args": vllm_args(catalog, model, gpu_memory_mib, model_args.get(model), host)})
+                    for model in models)
+    except CatalogError as exc:
+        raise AnsibleFilterError(str(exc))
 
 
 def registration_problems(ml_host_names, hostvars, catalog):
@@ -69,7 +63,8 @@ def registration_problems(ml_host_names, hostvars, catalog):
 
 def registrations(ml_host_names, hostvars, catalog):
     """The node objects (inference_nodes' ``nodes``) of these ML hosts, from the fact
-    ``gonka_ml_node_registration`` the ml_node role sets and the model catalog."""
+    ``gonka_ml_node_registration`` the ml_node role sets and the model catalog; the tensor-parallel
+    size follows the GPUs the fact reports (``gpu_memory_mib``)."""
     nodes = []
     for host in ml_host_names:
         record = hostvars[host].get("gonka_ml_node_registration")
@@ -82,7 +77,8 @@ def registrations(ml_host_names, hostvars, catalog):
             "inference_port": int(record["inference_port"]),
             "poc_port": int(record["poc_port"]),
             "max_concurrent": int(record["max_concurrent"]),
-            "models": _models(host, record["models"], record.get("model_args") or {}, catalog),
+            "models": _models(host, record["models"], record.get("model_args") or {}, catalog,
+                              record.get("gpu_memory_mib")),
         })
     return nodes
 

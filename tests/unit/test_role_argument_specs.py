@@ -29,7 +29,8 @@ def test_argument_specs_equal_defaults(role):
     options = load(role, "meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
     assert sorted(options) == sorted(defaults), "options and defaults of role %s differ" % role
     for name, spec in options.items():
-        assert name.startswith("gonka_%s_" % role), "%s: %s lacks the role prefix" % (role, name)
+        assert name == "gonka_%s" % role or name.startswith("gonka_%s_" % role), \
+            "%s: %s lacks the role prefix" % (role, name)
         assert spec.get("description"), "%s: %s has no description" % (role, name)
         value = defaults[name]
         if "{{" in yaml.safe_dump(value):
