@@ -22,7 +22,7 @@ export PATH := $(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 LAB_INVENTORY ?= inventories/lab/hosts.yml
-SCENARIOS   ?= default multinode
+SCENARIOS   ?= default multinode vendor
 
 .PHONY: test venv collection sanity units integration lint docs changelog ee build constraints clean \
         lab-engine lab-up lab lab-status lab-down lab-check-images molecule

@@ -32,6 +32,8 @@ import urllib.request
 
 import yaml
 
+import aptrepo
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STATE = os.path.join(ROOT, ".build", "lab")
 CACHE = os.path.join(ROOT, ".cache", "lab")
@@ -48,6 +50,10 @@ HOST_FLAGS = ["--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN", "--cap-add", "
               "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
               "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run", "--tmpfs", "/run/lock"]
 WAIT_SECONDS = 90
+# The signed apt repository (lab/aptrepo.py) that stands in for Docker's and NVIDIA's, served on the
+# public network at this address.
+APT_CONTAINER = "gonka-lab-apt"
+APT_ADDRESS = "10.231.0.2"
 
 
 def log(message):
@@ -231,10 +237,31 @@ def wait_for_ssh(hosts):
         raise SystemExit("lab: no SSH answer from %s within %d s" % (", ".join(sorted(pending)), WAIT_SECONDS))
 
 
+def apt_repository():
+    """Build the stand-in vendor repository and serve it at http://APT_ADDRESS/ (plain HTTP, signed indexes)."""
+    repo = aptrepo.build(BASE_IMAGE)
+    if exists("container", APT_CONTAINER):
+        docker("rm", "-f", APT_CONTAINER)
+    docker("run", "-d", "--name", APT_CONTAINER, "--label", LABEL, "--network", NETWORKS["public"][0],
+           "--ip", APT_ADDRESS, "-v", "%s:/srv:ro" % repo, BASE_IMAGE,
+           "python3", "-m", "http.server", "80", "--directory", "/srv")
+    deadline = time.time() + WAIT_SECONDS
+    while True:
+        try:
+            if _get("http://%s/linux/debian/gpg" % APT_ADDRESS)[0] == 200:
+                break
+        except OSError:
+            if time.time() > deadline:
+                raise SystemExit("lab: the apt repository did not answer at %s" % APT_ADDRESS)
+            time.sleep(0.5)
+    log("apt repository (Docker and NVIDIA stand-ins) at http://%s/" % APT_ADDRESS)
+
+
 def up(inventory):
     hosts = read_inventory(inventory)
     images()
     networks()
+    apt_repository()
     public_key = ssh_key()
     for name, public, private in hosts:
         start_host(name, public, private, public_key)

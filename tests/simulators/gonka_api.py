@@ -15,6 +15,8 @@ Reads the environment variables the real container gets from the reference compo
 
 Every SIM_POLL_INTERVAL seconds (default 5) it polls each registered ML node like the real api
 (admin_api.Simulator.poll_once): unreachable nodes become FAILED in GET /admin/v1/nodes.
+Epochs advance with time like the chain's (about 24 h on mainnet): one every SIM_EPOCH_SECONDS
+(default 30), seen in epoch_group_id and in the epoch of a node's admin_state.
 """
 
 from __future__ import annotations
@@ -115,8 +117,12 @@ def main():
         admin.server_address[1], callbacks.server_address[1], env.get("DAPI_API__PUBLIC_SERVER_PORT", "9000")),
         flush=True)
     interval = float(env.get("SIM_POLL_INTERVAL", "5"))
+    # the chain's epochs advance with time (about 24 h on mainnet); here every SIM_EPOCH_SECONDS
+    epoch_seconds = float(env.get("SIM_EPOCH_SECONDS", "30"))
+    started = time.time()
     while True:
         time.sleep(interval)
+        sim.epoch = 1 + int((time.time() - started) // epoch_seconds)
         sim.poll_once()
 
 
