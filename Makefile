@@ -12,7 +12,7 @@ COLLECTION  := $(COLLECTIONS)/ansible_collections/gonka/fleet
 # ansible-test keeps its virtualenvs and caches under HOME: keep them in .build.
 TEST_HOME   := $(BUILD)/home
 PIP_VERSION := 24.2
-MODULES     := inference_node inference_node_info inference_nodes gpu_facts
+MODULES     := inference_node inference_node_info inference_nodes gpu_facts disk_free hf_model
 # Other Pythons on this machine (pyenv), so sanity compiles and imports modules for target Pythons too.
 TARGET_PYTHON_PATH := $(subst $(eval) ,:,$(wildcard $(HOME)/.pyenv/versions/3.*/bin))
 
@@ -100,7 +100,6 @@ lab-up: venv lab-engine
 
 ## lab: bring the lab up, converge it with playbooks/site.yml, show the hosts and the registered nodes
 lab: lab-up collection
-	$(BIN)/ansible-playbook -i $(LAB_INVENTORY) lab/prepare.yml
 	$(BIN)/ansible-playbook -i $(LAB_INVENTORY) playbooks/site.yml
 	$(BIN)/python lab/lab.py status --inventory $(LAB_INVENTORY)
 	$(BIN)/ansible-playbook -i $(LAB_INVENTORY) playbooks/status.yml

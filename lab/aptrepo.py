@@ -56,10 +56,10 @@ PACKAGES = {
     "containerd.io": ("1.7.24-1~debian.13~trixie", "containerd, runc", {}, "docker"),
     "docker-compose-plugin": ("2.26.1-1~debian.13~trixie", "docker-compose", {}, "docker"),
     "nvidia-container-toolkit": ("1.17.8-1", "python3, runc", {
-        "usr/bin/nvidia-ctk": os.path.join(SOURCES, "nvidia-ctk"),
+        "usr/bin/nvidia-ctk": os.path.join(SOURCES, "nvidia-ctk.py"),
         "usr/bin/nvidia-container-runtime": os.path.join(SOURCES, "nvidia-container-runtime")}, "nvidia"),
     "nvidia-driver": ("580.159.04-1", "python3", dict(
-        [("usr/bin/nvidia-smi", os.path.join(SOURCES, "nvidia-smi"))] +
+        [("usr/bin/nvidia-smi", os.path.join(SOURCES, "nvidia-smi.py"))] +
         [("usr/share/nvidia-smi-standin/%s" % name, os.path.join(GPU_FIXTURES, name))
          for name in ("nvidia-smi.txt", "query-gpu.csv")]), "nvidia"),
 }
@@ -90,7 +90,12 @@ def build_deb(name, version, depends, files, directory):
         os.makedirs(os.path.join(tree, "DEBIAN"))
         for target, source in files.items():
             os.makedirs(os.path.dirname(os.path.join(tree, target)), exist_ok=True)
-            shutil.copy(source, os.path.join(tree, target))
+            if source.endswith(".py"):          # a program: the interpreter of the target host
+                with open(source, encoding="utf-8") as handle, \
+                        open(os.path.join(tree, target), "w", encoding="utf-8") as out:
+                    out.write("#!/usr/bin/python3\n" + handle.read())
+            else:
+                shutil.copy(source, os.path.join(tree, target))
             os.chmod(os.path.join(tree, target), 0o755 if target.startswith("usr/bin/") else 0o644)
         with open(os.path.join(tree, "DEBIAN", "control"), "w", encoding="utf-8") as handle:
             handle.write("Package: %s\nVersion: %s\nArchitecture: %s\nMaintainer: gonka.fleet lab <lab@gonka.invalid>\n"

@@ -54,6 +54,19 @@ WAIT_SECONDS = 90
 # public network at this address.
 APT_CONTAINER = "gonka-lab-apt"
 APT_ADDRESS = "10.231.0.2"
+# The Hugging Face Hub stand-in (tests/simulators/hub.py on the collection's hf_serve.py routes),
+# serving generated repositories of the models the lab runs, on the public network.
+HUB_CONTAINER = "gonka-lab-hub"
+HUB_ADDRESS = "10.231.0.3"
+HUB_REPOS = ["Qwen/Qwen3-32B-FP8"]
+HUB_SHARD_MB = 16
+HUB_DATA = os.path.join(CACHE, "hub")
+# huggingface_hub and its dependencies as wheels for the lab hosts' Python (Debian trixie: 3.13),
+# installed by the model_cache role without an index, as on an air-gapped site.
+WHEELS = os.path.join(CACHE, "wheels")
+WHEEL_TARGET = ["--python-version", "3.13", "--implementation", "cp", "--only-binary=:all:",
+                "--platform", "manylinux_2_28_x86_64", "--platform", "manylinux_2_17_x86_64",
+                "--platform", "manylinux2014_x86_64"]
 
 
 def log(message):
@@ -245,23 +258,61 @@ def apt_repository():
     docker("run", "-d", "--name", APT_CONTAINER, "--label", LABEL, "--network", NETWORKS["public"][0],
            "--ip", APT_ADDRESS, "-v", "%s:/srv:ro" % repo, BASE_IMAGE,
            "python3", "-m", "http.server", "80", "--directory", "/srv")
+    _wait_http("http://%s/linux/debian/gpg" % APT_ADDRESS, "the apt repository")
+    log("apt repository (Docker and NVIDIA stand-ins) at http://%s/" % APT_ADDRESS)
+
+
+def _wait_http(url, what):
     deadline = time.time() + WAIT_SECONDS
     while True:
         try:
-            if _get("http://%s/linux/debian/gpg" % APT_ADDRESS)[0] == 200:
-                break
+            if _get(url)[0] == 200:
+                return
         except OSError:
-            if time.time() > deadline:
-                raise SystemExit("lab: the apt repository did not answer at %s" % APT_ADDRESS)
-            time.sleep(0.5)
-    log("apt repository (Docker and NVIDIA stand-ins) at http://%s/" % APT_ADDRESS)
+            pass
+        if time.time() > deadline:
+            raise SystemExit("lab: %s did not answer at %s" % (what, url))
+        time.sleep(0.5)
+
+
+def hub():
+    """Serve generated model repositories at http://HUB_ADDRESS/ (the model_cache role's endpoint)."""
+    if exists("container", HUB_CONTAINER):
+        docker("rm", "-f", HUB_CONTAINER)
+    os.makedirs(HUB_DATA, exist_ok=True)
+    sources = ["-v", "%s:/sim/hub.py:ro" % os.path.join(SIMULATORS, "hub.py"),
+               "-v", "%s:/sim/hf_serve.py:ro" % os.path.join(ROOT, "plugins", "module_utils", "hf_serve.py")]
+    repos = sum((["--repo", repo] for repo in HUB_REPOS), [])
+    docker(*(["run", "-d", "--name", HUB_CONTAINER, "--label", LABEL, "--network", NETWORKS["public"][0],
+              "--ip", HUB_ADDRESS, "-v", "%s:/srv/hub" % HUB_DATA] + sources +
+             [BASE_IMAGE, "python3", "/sim/hub.py", "--port", "80", "--dir", "/srv/hub",
+              "--shard-mb", str(HUB_SHARD_MB)] + repos))
+    _wait_http("http://%s/api/models/%s/revision/main" % (HUB_ADDRESS, HUB_REPOS[0]), "the Hub stand-in")
+    log("Hub stand-in (%s) at http://%s/" % (", ".join(HUB_REPOS), HUB_ADDRESS))
+
+
+def wheels():
+    """Download the model_cache role's packages as wheels for the lab hosts (once)."""
+    with open(os.path.join(ROOT, "roles", "model_cache", "defaults", "main.yml"), encoding="utf-8") as handle:
+        packages = yaml.safe_load(handle)["gonka_model_cache_packages"]
+    stamp = os.path.join(WHEELS, ".packages")
+    if os.path.exists(stamp) and open(stamp, encoding="utf-8").read() == "\n".join(packages):
+        return
+    log("downloading wheels of %s for the lab hosts" % ", ".join(packages))
+    shutil.rmtree(WHEELS, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--dest", WHEELS] + WHEEL_TARGET + packages,
+                   check=True)
+    with open(stamp, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(packages))
 
 
 def up(inventory):
     hosts = read_inventory(inventory)
     images()
+    wheels()
     networks()
     apt_repository()
+    hub()
     public_key = ssh_key()
     for name, public, private in hosts:
         start_host(name, public, private, public_key)

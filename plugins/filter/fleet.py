@@ -95,7 +95,18 @@ def status_row(entry, row_format):
     return row_format % (node.get("id"), host, ",".join(sorted(node.get("models") or {})), status, admin)
 
 
+def model_seeds(hosts, hostvars):
+    """{model: host}: for each model, the first of ``hosts`` whose gonka_ml_node_resources (the
+    ml_node role's fact) lists it - the host that downloads it from the Hub in peer mode."""
+    seeds = {}
+    for host in hosts:
+        for model in (hostvars[host].get("gonka_ml_node_resources") or {}).get("models") or []:
+            seeds.setdefault(model, host)
+    return seeds
+
+
 class FilterModule(object):
     def filters(self):
         return {"ml_hosts": ml_hosts, "network_node_of": network_node_of, "registrations": registrations,
-                "registration_problems": registration_problems, "status_row": status_row}
+                "registration_problems": registration_problems, "status_row": status_row,
+                "model_seeds": model_seeds}

@@ -28,15 +28,9 @@ def _row(check, wanted, found, ok):
     return {"check": check, "wanted": wanted, "found": found, "ok": bool(ok)}
 
 
-def _free_bytes(path, mounts):
-    """Bytes available on the mount that holds ``path`` (the longest mount point above it)."""
-    best = None
-    for mount in mounts or []:
-        point = mount.get("mount") or ""
-        inside = path == point or path.startswith(point.rstrip("/") + "/")
-        if inside and (best is None or len(point) > len(best.get("mount"))):
-            best = mount
-    return best.get("size_available") if best else None
+def _free_bytes(path, disk_free):
+    """Bytes free where ``path`` lives (disk_free module's ``paths``), None when not measured."""
+    return ((disk_free or {}).get(path) or {}).get("free_bytes")
 
 
 def _version_row(check, found, minimum, install_note):
@@ -69,7 +63,7 @@ def _ml_rows(inputs, facts, memory_mb):
             entry, found, ok = {}, str(exc).split(": ", 1)[1], False
         rows.append(_row("GPU memory for %s" % model, "%s GiB per instance" % entry.get("min_vram_gib", "?"), found, ok))
     weights_gb = sum(float((catalog.get(model) or {}).get("weights_gb") or 0) for model in ml.get("models") or [])
-    free = _free_bytes(ml["weights_dir"], facts.get("mounts"))
+    free = _free_bytes(ml["weights_dir"], inputs.get("disk_free"))
     rows.append(_row("disk free for the weights", ">= %g GB in %s" % (weights_gb, ml["weights_dir"]),
                      "%.0f GB" % (free / GB) if free is not None else "unknown",
                      free is not None and free >= weights_gb * GB))
@@ -79,7 +73,8 @@ def _ml_rows(inputs, facts, memory_mb):
 def preflight_checks(inputs):
     """Rows (check, wanted, found, ok) of one host against the minimums of its kinds.
 
-    ``inputs``: host, facts (architecture, processor_nproc, memtotal_mb, mounts), minimums
+    ``inputs``: host, facts (architecture, processor_nproc, memtotal_mb), disk_free (the ``paths`` of
+    gonka.fleet.disk_free), minimums
     (architectures, cores, memory_gb), docker_version, compose_version, docker_min_version,
     ports (published by the roles), listening (listen_ports_facts' tcp_listen), network_node
     (data_dir, disk_free_gb) and/or ml_node (weights_dir, models, gpus_requested, gpu_memory_mib,
@@ -99,7 +94,7 @@ def preflight_checks(inputs):
     ]
     network = inputs.get("network_node")
     if network:
-        free = _free_bytes(network["data_dir"], facts.get("mounts"))
+        free = _free_bytes(network["data_dir"], inputs.get("disk_free"))
         wanted_gb = float(network["disk_free_gb"])
         rows.append(_row("disk free for the chain", ">= %g GB in %s" % (wanted_gb, network["data_dir"]),
                          "%.0f GB" % (free / GB) if free is not None else "unknown",

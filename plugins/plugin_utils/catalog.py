@@ -43,9 +43,9 @@ def tensor_parallel_size(entry, gpu_memory_mib, host, model):
             break
         if size * smallest_gpu_mib >= needed_gib * MIB_PER_GIB:
             return size
+    smallest_gib = smallest_gpu_mib / float(MIB_PER_GIB)
     raise CatalogError("%s: model %r needs %g GiB of GPU memory for one vLLM instance; the host's %d GPU(s) "
-                       "of %.1f GiB each cannot hold it" % (host, model, needed_gib, len(gpu_memory_mib),
-                                                           smallest_gpu_mib / float(MIB_PER_GIB)))
+                       "of %.1f GiB each cannot hold it" % (host, model, needed_gib, len(gpu_memory_mib), smallest_gib))
 
 
 def _has_flag(args, flag):

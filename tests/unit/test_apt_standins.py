@@ -19,7 +19,7 @@ FIXTURES = os.path.join(ROOT, "tests", "unit", "fixtures", "gpu", "h200-x1")
 
 
 def run(program, *args, **env):
-    result = subprocess.run([sys.executable, os.path.join(APT, program)] + list(args), text=True,
+    result = subprocess.run([sys.executable, os.path.join(APT, program + ".py")] + list(args), text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ, **env), check=False)
     return result.returncode, result.stdout
 

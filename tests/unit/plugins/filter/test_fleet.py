@@ -92,3 +92,13 @@ def test_status_row():
                        "admin_state": {"enabled": False, "epoch": 3}}}
     assert status_row(entry, "%s|%s|%s|%s|%s") == (
         "ml1|10.0.0.11:5050/8080|Qwen/Qwen3-32B-FP8|FAILED (connection refused)|disabled")
+
+
+def test_model_seeds_first_host_serving_each_model():
+    from ansible_collections.gonka.fleet.plugins.filter.fleet import model_seeds
+    hostvars = {"ml1": {"gonka_ml_node_resources": {"models": ["A"]}},
+                "ml2": {"gonka_ml_node_resources": {"models": ["B", "A"]}},
+                "ml3": {"gonka_ml_node_resources": {"models": ["B"]}},
+                "ml4": {}}
+    assert model_seeds(["ml1", "ml2", "ml3", "ml4"], hostvars) == {"A": "ml1", "B": "ml2"}
+    assert model_seeds(["ml3", "ml2"], hostvars) == {"B": "ml3", "A": "ml2"}

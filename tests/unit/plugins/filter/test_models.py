@@ -61,12 +61,12 @@ def test_host_override_replaces_args_and_keeps_its_own_parallelism():
 
 
 MINIMUMS = {"architectures": ["x86_64"], "cores": 16, "memory_gb": 64}
-MOUNTS = [{"mount": "/", "size_available": 2000 * 1000 ** 3}, {"mount": "/mnt/shared", "size_available": 100 * 1000 ** 3}]
+DISK = {"/opt/gonka": {"free_bytes": 2000 * 1000 ** 3}, "/mnt/shared": {"free_bytes": 100 * 1000 ** 3}}
 
 
 def inputs(**changes):
-    value = {"host": "ml1", "facts": {"architecture": "x86_64", "processor_nproc": 32, "memtotal_mb": 2 * 1024 ** 2,
-                                      "mounts": MOUNTS},
+    value = {"host": "ml1", "facts": {"architecture": "x86_64", "processor_nproc": 32, "memtotal_mb": 2 * 1024 ** 2},
+             "disk_free": DISK,
              "minimums": MINIMUMS, "docker_version": "26.1.5", "compose_version": "2.26.1", "docker_min_version": "20.10",
              "ports": [5050, 8080], "listening": [], "catalog": CATALOG, "gpus": {"names": ["NVIDIA H200"]},
              "ml_node": {"weights_dir": "/mnt/shared", "models": [SMALL], "gpus_requested": True,
@@ -89,10 +89,10 @@ def test_a_fitting_ml_host_passes_every_check():
 
 def test_ml_host_shortfalls_each_fail_their_own_check():
     rows = preflight_checks(inputs(
-        facts={"architecture": "aarch64", "processor_nproc": 8, "memtotal_mb": 1024 ** 2, "mounts": MOUNTS},
+        facts={"architecture": "aarch64", "processor_nproc": 8, "memtotal_mb": 1024 ** 2},
         compose_version="1.29.2",
         listening=[{"port": 8080, "name": "nginx"}, {"port": 5050, "name": "docker-proxy"}],
-        ml_node={"weights_dir": "/mnt/shared/hf", "models": [SMALL, LARGE], "gpus_requested": True,
+        ml_node={"weights_dir": "/mnt/shared", "models": [SMALL, LARGE], "gpus_requested": True,
                  "gpu_memory_mib": [H200, H200], "memory_per_vram": 1.5}))
     # 1 TiB of RAM < 1.5 x 280 GiB? no: 1024 GiB >= 421 GiB; the 235B model does not fit 2 x H200;
     # 273 GB of weights do not fit 100 GB
@@ -102,8 +102,7 @@ def test_ml_host_shortfalls_each_fail_their_own_check():
 
 
 def test_memory_must_be_one_and_a_half_times_the_gpu_memory():
-    small_ram = inputs(facts={"architecture": "x86_64", "processor_nproc": 32, "memtotal_mb": 1024 * 1024,
-                              "mounts": MOUNTS})
+    small_ram = inputs(facts={"architecture": "x86_64", "processor_nproc": 32, "memtotal_mb": 1024 * 1024})
     assert failed(preflight_checks(small_ram)) == ["RAM for the GPU memory"]   # 1 TiB < 1.5 x 8 x 140 GiB
 
 

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # Stand-in for nvidia-smi of the NVIDIA driver (lab apt repository). It answers from outputs captured
 # on a real NVIDIA H200 host (tests/unit/fixtures/gpu/h200-x1, installed beside it):
 #   nvidia-smi                                        -> the banner (nvidia-smi.txt)

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # Stand-in for nvidia-ctk of the NVIDIA Container Toolkit (lab apt repository). It reproduces what
 # the nvidia_runtime role relies on: `nvidia-ctk --version`, and `nvidia-ctk runtime configure
 # --runtime=docker [--config=PATH] [--set-as-default]`, which merges the "nvidia" runtime

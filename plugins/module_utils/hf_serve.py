@@ -1,0 +1,251 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) gonka.fleet contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The download routes of the Hugging Face Hub, served from files: what huggingface_hub's
+snapshot_download needs from an HF_ENDPOINT.
+
+* GET /api/models/{repo}/revision/{rev}: ``{"id", "sha", "siblings": [{"rfilename"}]}``; unknown
+  revision 404 ``X-Error-Code: RevisionNotFound``, unknown repository 401 ``X-Error-Code: RepoNotFound``.
+* GET /api/models/{repo}/tree/{rev}: ``[{"type": "file", "path", "size", "oid", "lfs": {...}}]``.
+* HEAD/GET /{repo}/resolve/{rev}/{path}: ``X-Repo-Commit``, ``ETag`` (git blob id), for LFS files
+  ``X-Linked-Etag`` (sha256) and ``X-Linked-Size``; ``Range: bytes=N-`` answered with 206.
+
+``RepoSource`` says where the files are. ``CacheSource`` serves a host's own Hugging Face cache
+(what gonka.fleet.hf_model verified and described in its manifests): the peer mode of the
+model_cache role runs this file as a script on a seed host, for the other ML hosts to download
+from over the private network:
+
+    python3 hf_serve.py --hf-home /mnt/shared --bind 10.0.0.21 --port 8765 --timeout 21600
+
+It stops on POST /_gonka/stop or after --timeout seconds.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import re
+import sys
+import threading
+
+try:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import unquote, urlsplit
+except ImportError:  # Python 2 targets never run it (sanity imports only)
+    BaseHTTPRequestHandler = object
+    ThreadingHTTPServer = None
+
+CHUNK = 1024 * 1024
+COMMIT = re.compile(r"^[0-9a-f]{40}$")
+_INFO = re.compile(r"^/api/models/(.+)/revision/([^/]+)$")
+_TREE = re.compile(r"^/api/models/(.+)/tree/([^/]+)(/.*)?$")
+_RESOLVE = re.compile(r"^/(.+)/resolve/([^/]+)/(.+)$")
+
+
+class RepoSource(object):
+    """Where repositories come from. ``files`` returns (commit, {path: entry}) or raises KeyError
+    (unknown repository) / LookupError (unknown revision); an entry has ``size``, ``oid`` (git blob
+    id), ``sha256`` (LFS files, else None) and ``data`` (the file to send)."""
+
+    def files(self, repo_id, revision):
+        raise NotImplementedError
+
+    def authorized(self, headers):  # pylint: disable=unused-argument
+        return True
+
+    def served(self, repo_id, sent, whole_file):
+        """Called after each file body (``sent`` bytes; ``whole_file`` False for a partial or cut one)."""
+
+
+class CacheSource(RepoSource):
+    """A Hugging Face cache (``<hf_home>/hub``) with gonka.fleet.hf_model's manifests."""
+
+    def __init__(self, hub_cache):
+        self.hub_cache = hub_cache
+        self.lock = threading.Lock()
+        self.bytes_served = 0
+
+    def files(self, repo_id, revision):
+        storage = os.path.join(self.hub_cache, "models--%s" % repo_id.replace("/", "--"))
+        if not os.path.isdir(storage):
+            raise KeyError(repo_id)
+        commit = revision
+        if not COMMIT.match(revision):
+            ref = os.path.join(storage, "refs", revision)
+            if not os.path.exists(ref):
+                raise LookupError(revision)
+            with open(ref) as handle:
+                commit = handle.read().strip()
+        manifest = os.path.join(storage, "gonka-manifests", "%s.json" % commit)
+        if not os.path.exists(manifest):
+            raise LookupError(revision)
+        with open(manifest) as handle:
+            entries = json.load(handle)
+        return commit, dict((path, {"size": entry["size"], "oid": entry.get("blob_id"), "sha256": entry.get("sha256"),
+                                    "data": os.path.join(storage, "snapshots", commit, path)})
+                            for path, entry in entries.items())
+
+    def served(self, repo_id, sent, whole_file):
+        with self.lock:
+            self.bytes_served += sent
+
+
+class HubRoutes(BaseHTTPRequestHandler):
+    """The routes, over ``self.server.source`` (a RepoSource)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        if getattr(self.server, "verbose", False):
+            BaseHTTPRequestHandler.log_message(self, format, *args)
+
+    def send_json(self, status, body, headers=None):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _files(self, repo_id, revision):
+        """(commit, entries), or None after answering the error the Hub gives."""
+        source = self.server.source
+        try:
+            if not source.authorized(self.headers):
+                raise KeyError(repo_id)
+            return source.files(repo_id, unquote(revision))
+        except KeyError:
+            message = "Repository Not Found for url: %s" % self.path
+            self.send_json(401, {"error": message}, {"X-Error-Code": "RepoNotFound", "X-Error-Message": message})
+        except LookupError:
+            message = "Invalid rev id: %s" % revision
+            self.send_json(404, {"error": message}, {"X-Error-Code": "RevisionNotFound", "X-Error-Message": message})
+        return None
+
+    def do_HEAD(self):  # noqa: N802
+        self.resolve(head=True)
+
+    def do_GET(self):  # noqa: N802
+        path = urlsplit(self.path).path
+        match = _INFO.match(path)
+        if match:
+            found = self._files(unquote(match.group(1)), match.group(2))
+            if found:
+                commit, entries = found
+                self.send_json(200, {"id": unquote(match.group(1)), "sha": commit, "private": False,
+                                     "siblings": [{"rfilename": name} for name in sorted(entries)]})
+            return
+        match = _TREE.match(path)
+        if match:
+            found = self._files(unquote(match.group(1)), match.group(2))
+            if found:
+                listing = []
+                for name, entry in sorted(found[1].items()):
+                    item = {"type": "file", "path": name, "size": entry["size"], "oid": entry["oid"]}
+                    if entry.get("sha256"):
+                        item["lfs"] = {"oid": entry["sha256"], "size": entry["size"], "pointerSize": 134}
+                    listing.append(item)
+                self.send_json(200, listing)
+            return
+        if path.startswith("/api/"):
+            self.send_json(404, {"error": "Not Found"})
+            return
+        self.resolve(head=False)
+
+    def cut_after(self):
+        """Bytes after which the body is cut (a fault the Hub stand-in injects), or None."""
+        return None
+
+    def resolve(self, head):
+        match = _RESOLVE.match(urlsplit(self.path).path)
+        if not match:
+            self.send_json(404, {"error": "Not Found"})
+            return
+        repo_id = unquote(match.group(1))
+        found = self._files(repo_id, match.group(2))
+        if not found:
+            return
+        commit, entries = found
+        entry = entries.get(unquote(match.group(3)))
+        if entry is None:
+            self.send_json(404, {"error": "Entry not found"}, {"X-Error-Code": "EntryNotFound"})
+            return
+        size = entry["size"]
+        start = 0
+        wanted = re.match(r"^bytes=(\d+)-$", self.headers.get("Range") or "")
+        if wanted and not head:
+            start = min(int(wanted.group(1)), size)
+        self.send_response(206 if start else 200)
+        self.send_header("X-Repo-Commit", commit)
+        self.send_header("ETag", '"%s"' % entry["oid"])
+        if entry.get("sha256"):
+            self.send_header("X-Linked-Etag", '"%s"' % entry["sha256"])
+            self.send_header("X-Linked-Size", str(size))
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("Content-Length", str(size - start))
+        if start:
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (start, size - 1, size))
+        self.end_headers()
+        if head:
+            return
+        cut = self.cut_after()
+        sent = 0
+        with open(entry["data"], "rb") as handle:
+            handle.seek(start)
+            for block in iter(lambda: handle.read(CHUNK), b""):
+                if cut is not None and sent + len(block) > cut:
+                    block = block[:max(cut - sent, 0)]
+                    self.wfile.write(block)
+                    self.wfile.flush()
+                    sent += len(block)
+                    self.server.source.served(repo_id, sent, False)
+                    self.cut_done()
+                    self.close_connection = True
+                    return
+                self.wfile.write(block)
+                sent += len(block)
+        self.server.source.served(repo_id, sent, start == 0)
+
+    def cut_done(self):
+        """Called after a cut body, before the connection closes."""
+
+
+class CacheServerHandler(HubRoutes):
+    def do_POST(self):  # noqa: N802
+        if urlsplit(self.path).path == "/_gonka/stop":
+            self.send_json(200, {"stopping": True, "bytes_served": self.server.source.bytes_served})
+            threading.Thread(target=self.server.shutdown).start()
+            return
+        self.send_json(404, {"error": "Not Found"})
+
+
+def serve(source, handler=HubRoutes, host="127.0.0.1", port=0):
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    server.source = source
+    return server
+
+
+def main():
+    import argparse  # pylint: disable=import-outside-toplevel
+    parser = argparse.ArgumentParser(description="Serve a Hugging Face cache with the Hub's download routes")
+    parser.add_argument("--hf-home", required=True)
+    parser.add_argument("--bind", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--timeout", type=float, default=21600)
+    args = parser.parse_args()
+    server = serve(CacheSource(os.path.join(args.hf_home, "hub")), CacheServerHandler, args.bind, args.port)
+    timer = threading.Timer(args.timeout, server.shutdown)
+    timer.daemon = True
+    timer.start()
+    server.serve_forever(poll_interval=0.2)
+    sys.stdout.write(json.dumps({"bytes_served": server.source.bytes_served}) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+# Copyright (c) gonka.fleet contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""gonka.fleet.hf_model with the real huggingface_hub client against the Hub stand-in
+(tests/simulators/hub.py) on loopback, serving a generated repository with ~200 MB of weights."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+import pytest
+
+from ansible_collections.gonka.fleet.plugins.module_utils import hf_cache, hf_serve
+from ansible_collections.gonka.fleet.plugins.modules import hf_model
+from ansible_collections.gonka.fleet.tests.simulators import hub
+
+REPO = "Qwen/Qwen3-32B-FP8"
+SHARD_MB = 96
+SHARDS = 2
+
+
+@pytest.fixture(scope="module")
+def hub_server(tmp_path_factory):
+    repo = hub.generate(str(tmp_path_factory.mktemp("hub")), REPO, shards=SHARDS, shard_mb=SHARD_MB)
+    server = hub.serve(0, [repo])
+    server.endpoint = "http://127.0.0.1:%d" % server.server_address[1]
+    server.repo = repo
+    yield server
+    server.hub.release.set()
+    server.shutdown()
+
+
+@pytest.fixture
+def hub_url(hub_server):
+    hub_server.hub.reset()
+    hub_server.hub.faults = {}
+    return hub_server.endpoint
+
+
+def stats(url):
+    with urllib.request.urlopen(url + "/sim/stats", timeout=5) as response:
+        return json.loads(response.read())
+
+
+def served(url):
+    return stats(url)["bytes_served"].get(REPO, 0)
+
+
+def args(url, hf_home, **extra):
+    value = {"repo_id": REPO, "hf_home": str(hf_home), "endpoint": url}
+    value.update(extra)
+    return value
+
+
+def repo_bytes(hub_server, commit):
+    return sum(entry["size"] for entry in hub_server.repo["commits"][commit].values())
+
+
+def test_download_verify_and_rerun(run_module, hub_server, hub_url, tmp_path):
+    main = hub_server.repo["refs"]["main"]
+    first = run_module(hf_model, args(hub_url, tmp_path, verify_checksums=True))
+    assert first["changed"] is True
+    assert first["commit"] == main
+    assert first["files"] == 5 and first["bytes"] == repo_bytes(hub_server, main)
+    assert first["downloaded_bytes"] == first["bytes"] == served(hub_url)
+    assert sorted(first["missing"]) == sorted(hub_server.repo["commits"][main])
+    assert first["path"] == str(tmp_path / "hub" / "models--Qwen--Qwen3-32B-FP8" / "snapshots" / main)
+    storage = hf_cache.storage_folder(str(tmp_path / "hub"), REPO)
+    assert open(os.path.join(storage, "refs", "main")).read() == main      # what an offline client reads
+    with open(os.path.join(storage, hf_cache.PROGRESS)) as handle:
+        progress = json.load(handle)
+    assert (progress["done_bytes"], progress["total_bytes"], progress["state"]) == (first["bytes"], first["bytes"], "done")
+
+    again = run_module(hf_model, args(hub_url, tmp_path, verify_checksums=True))
+    assert again["changed"] is False and again["missing"] == {} and again["downloaded_bytes"] == 0
+    assert served(hub_url) == first["bytes"]                                # nothing fetched twice
+
+
+def test_revision_pinning(run_module, hub_server, hub_url, tmp_path):
+    old = hub_server.repo["refs"]["v1"]
+    by_tag = run_module(hf_model, args(hub_url, tmp_path, revision="v1"))
+    assert by_tag["commit"] == old and by_tag["changed"] is True
+    with open(os.path.join(by_tag["path"], "config.json")) as handle:
+        assert json.load(handle)["commit"] == 1
+    hub_server.hub.reset()
+    by_commit = run_module(hf_model, args(hub_url, tmp_path, revision=old))
+    assert by_commit["changed"] is False and by_commit["commit"] == old
+    # a commit needs no resolving: not one request reached the Hub stand-in beyond the tree listing
+    assert [path for _method, path in stats(hub_url)["requests"] if "/revision/" in path] == []
+    # main shares the weights with v1: its snapshot lacks every file, but only the config differs
+    hub_server.hub.reset()
+    newest = run_module(hf_model, args(hub_url, tmp_path, revision="main"))
+    assert newest["commit"] == hub_server.repo["refs"]["main"] != old
+    assert len(newest["missing"]) == 5
+    config_size = hub_server.repo["commits"][newest["commit"]]["config.json"]["size"]
+    assert served(hub_url) == newest["downloaded_bytes"] == config_size
+
+
+def test_check_mode_reports_what_is_missing_and_downloads_nothing(run_module, hub_server, hub_url, tmp_path):
+    result = run_module(hf_model, args(hub_url, tmp_path, allow_patterns=["*.json"]), check_mode=True)
+    assert result["changed"] is True
+    assert sorted(result["missing"]) == ["config.json", "generation_config.json", "tokenizer.json"]
+    assert result["missing_bytes"] == result["bytes"] < 1024 * 1024
+    assert result["downloaded_bytes"] == 0 and served(hub_url) == 0
+    assert not os.path.exists(os.path.join(str(tmp_path), "hub", "models--Qwen--Qwen3-32B-FP8", "snapshots"))
+
+
+def test_truncated_and_corrupted_files_are_detected_and_repaired(run_module, hub_server, hub_url, tmp_path):
+    done = run_module(hf_model, args(hub_url, tmp_path))
+    shard1, shard2 = (os.path.join(done["path"], "model-%05d-of-%05d.safetensors" % (n, SHARDS)) for n in (1, 2))
+    with open(os.path.realpath(shard1), "r+b") as handle:       # truncated: sizes catch it
+        handle.truncate(1024 * 1024)
+    with open(os.path.realpath(shard2), "r+b") as handle:       # same size, one byte flipped: only hashes catch it
+        handle.seek(12345)
+        byte = handle.read(1)
+        handle.seek(12345)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    quick = run_module(hf_model, args(hub_url, tmp_path), check_mode=True)
+    assert quick["missing"] == {os.path.basename(shard1): "size 1048576, expected %d" % (SHARD_MB * 1024 * 1024)}
+    hub_server.hub.reset()
+    repaired = run_module(hf_model, args(hub_url, tmp_path, verify_checksums=True))
+    assert repaired["changed"] is True
+    assert repaired["missing"] == {os.path.basename(shard1): "size 1048576, expected %d" % (SHARD_MB * 1024 * 1024),
+                                   os.path.basename(shard2): "sha256 differs"}
+    assert served(hub_url) == repaired["downloaded_bytes"] == 2 * SHARD_MB * 1024 * 1024
+    assert run_module(hf_model, args(hub_url, tmp_path, verify_checksums=True))["changed"] is False
+
+
+def test_offline_verification_without_the_hub(run_module, hub_url, tmp_path):
+    run_module(hf_model, args(hub_url, tmp_path))
+    offline = dict(args("http://127.0.0.1:9", tmp_path, offline=True, verify_checksums=True))  # nothing listens
+    result = run_module(hf_model, offline)
+    assert result["changed"] is False and result["missing"] == {}
+    os.remove(os.path.join(result["path"], "tokenizer.json"))
+    broken = run_module(hf_model, offline)
+    assert broken["failed"] and "is incomplete" in broken["msg"] and broken["missing"] == {"tokenizer.json": "missing"}
+    never = run_module(hf_model, dict(offline, revision="v1"))
+    assert never["failed"] and "cannot be verified offline" in never["msg"]
+
+
+def test_download_killed_midway_restarts_cleanly(hub_server, hub_url, tmp_path, run_module):
+    """A download killed in the middle of a shard (SIGKILL: no cleanup runs) leaves a partial blob; the
+    next run removes it, fetches what is missing and ends with a verified snapshot."""
+    hub_server.hub.faults = {"stall_after_bytes": 20 * 1024 * 1024}
+    spec = tmp_path / "args.json"
+    spec.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args(hub_url, tmp_path, max_workers=1)}))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    process = subprocess.Popen([sys.executable, "-m", "ansible_collections.gonka.fleet.plugins.modules.hf_model", str(spec)],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while served(hub_url) < 20 * 1024 * 1024 and time.time() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    assert served(hub_url) >= 20 * 1024 * 1024, "the download did not reach the stall"
+    storage = hf_cache.storage_folder(str(tmp_path / "hub"), REPO)
+    with open(os.path.join(storage, hf_cache.PROGRESS)) as handle:
+        assert json.load(handle)["state"] == "running"
+    process.send_signal(signal.SIGKILL)
+    process.wait(10)
+    hub_server.hub.reset()                                       # releases the stalled connection
+    blobs = os.path.join(storage, "blobs")
+    leftovers = [name for name in os.listdir(blobs) if name.endswith(".incomplete")]
+    assert leftovers, "the killed download left no partial blob to clean up"
+    leftover_bytes = sum(os.path.getsize(os.path.join(blobs, name)) for name in leftovers)
+
+    result = run_module(hf_model, args(hub_url, tmp_path, verify_checksums=True))
+    assert result["changed"] is True and result["removed_bytes"] == leftover_bytes
+    assert [name for name in os.listdir(os.path.join(storage, "blobs")) if name.endswith(".incomplete")] == []
+    assert run_module(hf_model, args(hub_url, tmp_path, verify_checksums=True, offline=True))["missing"] == {}
+
+
+def test_absent_and_errors(run_module, hub_url, tmp_path):
+    run_module(hf_model, args(hub_url, tmp_path, allow_patterns=["*.json"]))
+    predicted = run_module(hf_model, args(hub_url, tmp_path, state="absent"), check_mode=True)
+    assert predicted["changed"] is True and predicted["removed_bytes"] > 0
+    removed = run_module(hf_model, args(hub_url, tmp_path, state="absent"))
+    assert removed["changed"] is True and removed["removed_bytes"] == predicted["removed_bytes"]
+    assert run_module(hf_model, args(hub_url, tmp_path, state="absent"))["changed"] is False
+    unknown = run_module(hf_model, args(hub_url, tmp_path, revision="v9"))
+    assert unknown["failed"] and unknown["msg"].startswith("Qwen/Qwen3-32B-FP8@v9: RevisionNotFoundError")
+    nothing = run_module(hf_model, args(hub_url, tmp_path, repo_id="acme/none"))
+    assert nothing["failed"] and nothing["msg"].startswith("acme/none@main: RepositoryNotFoundError")
+
+
+def test_a_verified_cache_serves_another_host(run_module, hub_server, hub_url, tmp_path):
+    """Peer mode: a seed's cache, served by hf_serve.CacheSource from its manifests, is a complete
+    HF_ENDPOINT for the next host; the Hub serves the repository once."""
+    seed, peer = tmp_path / "seed", tmp_path / "peer"
+    first = run_module(hf_model, args(hub_url, seed, revision="v1"))
+    source = hf_serve.CacheSource(str(seed / "hub"))
+    server = hf_serve.serve(source, hf_serve.CacheServerHandler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        copy = run_module(hf_model, args("http://127.0.0.1:%d" % server.server_address[1], peer, revision="v1",
+                                         verify_checksums=True))
+    finally:
+        server.shutdown()
+    assert copy["changed"] is True and copy["commit"] == first["commit"]
+    assert copy["downloaded_bytes"] == source.bytes_served == first["bytes"]
+    assert served(hub_url) == first["bytes"]                        # the Hub served it once
+    assert open(str(peer / "hub" / "models--Qwen--Qwen3-32B-FP8" / "refs" / "v1")).read() == first["commit"]
+    # the copy verifies offline on its own
+    assert run_module(hf_model, args("http://127.0.0.1:9", peer, revision="v1", offline=True))["missing"] == {}
