@@ -56,6 +56,11 @@ APT_CONTAINER = "gonka-lab-apt"
 APT_ADDRESS = "10.231.0.2"
 # The Hugging Face Hub stand-in (tests/simulators/hub.py on the collection's hf_serve.py routes),
 # serving generated repositories of the models the lab runs, on the public network.
+# A seed node's public API (another api stand-in): the network nodes register as participants
+# through it, as a real host does through node2.gonka.ai:8000.
+SEED_CONTAINER = "gonka-lab-seed"
+SEED_ADDRESS = "10.231.0.4"
+SEED_PORT = 8000
 HUB_CONTAINER = "gonka-lab-hub"
 HUB_ADDRESS = "10.231.0.3"
 HUB_REPOS = ["Qwen/Qwen3-32B-FP8"]
@@ -306,6 +311,18 @@ def wheels():
         handle.write("\n".join(packages))
 
 
+def seed():
+    """The seed node's public API at http://SEED_ADDRESS:SEED_PORT/ (the api stand-in image)."""
+    if exists("container", SEED_CONTAINER):
+        docker("rm", "-f", SEED_CONTAINER)
+    image = [item["image"] for item in read_catalog() if item["dockerfile"] == "api.Dockerfile"][0]
+    docker("run", "-d", "--name", SEED_CONTAINER, "--label", LABEL, "--network", NETWORKS["public"][0],
+           "--ip", SEED_ADDRESS, "-e", "DAPI_API__PUBLIC_SERVER_PORT=%d" % SEED_PORT, "-e", "SIM_STATE_DIR=/tmp/dapi",
+           image)
+    _wait_http("http://%s:%d/health" % (SEED_ADDRESS, SEED_PORT), "the seed API")
+    log("seed node API (api stand-in) at http://%s:%d/" % (SEED_ADDRESS, SEED_PORT))
+
+
 def up(inventory):
     hosts = read_inventory(inventory)
     images()
@@ -313,6 +330,7 @@ def up(inventory):
     networks()
     apt_repository()
     hub()
+    seed()
     public_key = ssh_key()
     for name, public, private in hosts:
         start_host(name, public, private, public_key)

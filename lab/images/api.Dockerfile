@@ -1,7 +1,10 @@
-# Stand-in for ghcr.io/product-science/api: the Admin API simulator, the PoC callback server and the public API.
+# Stand-in for ghcr.io/product-science/api: the Admin API simulator, the PoC callback server, the
+# public API, and the inferenced CLI the role runs in it (warm key, participant registration).
 ARG BASE=gonka-lab/trixie:base
 FROM ${BASE}
-COPY jsonhttp.py admin_api.py gonka_api.py /opt/standin/
+COPY jsonhttp.py admin_api.py gonka_api.py inferenced.py /opt/standin/
+RUN printf '#!/bin/sh\nexec python3 /opt/standin/inferenced.py "$@"\n' > /usr/local/bin/inferenced \
+    && chmod 0755 /usr/local/bin/inferenced
 WORKDIR /root
 EXPOSE 9000 9100 9200
 CMD ["python3", "/opt/standin/gonka_api.py"]

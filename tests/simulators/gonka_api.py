@@ -11,7 +11,9 @@ Reads the environment variables the real container gets from the reference compo
   the first start. Test routes: GET /sim/config (the environment received, secrets reduced
   to "set"), GET /sim/callbacks (what arrived on 9100), plus those of admin_api.py.
 * DAPI_API__ML_SERVER_PORT (9100): accepts the ML nodes' PoC callbacks (any POST) and records them.
-* DAPI_API__PUBLIC_SERVER_PORT (9000): GET /health, GET /v1/epochs/current/participants.
+* DAPI_API__PUBLIC_SERVER_PORT (9000): GET /health, GET /v1/epochs/current/participants, and what
+  a seed node's API does for a host joining through it: POST /v1/participants (inferenced
+  register-new-participant), GET /v2/participants/{address} (404 until registered).
 
 Every SIM_POLL_INTERVAL seconds (default 5) it polls each registered ML node like the real api
 (admin_api.Simulator.poll_once): unreachable nodes become FAILED in GET /admin/v1/nodes.
@@ -21,6 +23,7 @@ Epochs advance with time like the chain's (about 24 h on mainnet): one every SIM
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -28,10 +31,11 @@ from http.server import ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 try:  # a module of the test suite, or a script next to its siblings in the api stand-in image
-    from . import admin_api
+    from . import admin_api, inferenced
     from .jsonhttp import JSONHandler
 except ImportError:
     import admin_api
+    import inferenced
     from jsonhttp import JSONHandler
 
 SECRETS = ("KEYRING_PASSWORD",)
@@ -68,14 +72,47 @@ class CallbackHandler(JSONHandler):
         return self.send_json(404, {"error": "Not Found"})
 
 
+class Participants(object):
+    """Participants registered through this node's public API (it is the seed of another host),
+    persisted like the chain would keep them."""
+
+    def __init__(self, path):
+        self.path = path
+        self.lock = threading.Lock()
+        self.by_address = {}
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as handle:
+                self.by_address = json.load(handle)
+
+    def add(self, body):
+        participant = {"address": inferenced.address_of(body["pub_key"]), "url": body["url"],
+                       "pubkey": body["pub_key"], "validator_key": body.get("validator_key"), "status": "ACTIVE"}
+        with self.lock:
+            self.by_address[participant["address"]] = participant
+            with open(self.path, "w", encoding="utf-8") as handle:
+                json.dump(self.by_address, handle)
+        return participant
+
+
 class PublicHandler(JSONHandler):
     """9000: the public API behind the proxy."""
+
+    def do_POST(self):  # noqa: N802
+        if urlsplit(self.path).path == "/v1/participants":
+            body = json.loads(self.read_body() or b"{}")
+            if not body.get("url") or not body.get("pub_key"):
+                return self.send_json(400, {"error": "url and pub_key are required"})
+            return self.send_json(200, self.server.participants.add(body))
+        return self.send_json(404, {"error": "Not Found"})
 
     def do_GET(self):  # noqa: N802
         path = urlsplit(self.path).path
         sim = self.server.sim
         if path == "/health":
             return self.send_json(200, {"status": "ok"})
+        if path.startswith("/v2/participants/"):
+            found = self.server.participants.by_address.get(path.rsplit("/", 1)[1])
+            return self.send_json(200, found) if found else self.send_json(404, {"error": "participant not found"})
         if path == "/v1/epochs/current/participants":
             models = sorted(set(m for entry in sim.list() for m in entry["node"]["models"]))
             participant = {"index": os.environ.get("ACCOUNT_PUBKEY", ""), "weight": len(sim.live),
@@ -108,7 +145,8 @@ def main():
                               node_config_path=node_config if node_config and os.path.exists(node_config) else None)
     callbacks = serve(int(env.get("DAPI_API__ML_SERVER_PORT", "9100")), CallbackHandler,
                       callbacks=[], lock=threading.Lock())
-    serve(int(env.get("DAPI_API__PUBLIC_SERVER_PORT", "9000")), PublicHandler, sim=sim)
+    serve(int(env.get("DAPI_API__PUBLIC_SERVER_PORT", "9000")), PublicHandler, sim=sim,
+          participants=Participants(os.path.join(state_dir, "participants.json")))
     sim.extras["/sim/config"] = lambda: received_config(env)
     sim.extras["/sim/callbacks"] = lambda: list(callbacks.callbacks)
     admin = admin_api.AdminAPIServer(("0.0.0.0", int(env.get("DAPI_API__ADMIN_SERVER_PORT", "9200"))), sim)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -18,7 +20,7 @@ import urllib.request
 
 import pytest
 
-from ansible_collections.gonka.fleet.tests.simulators import chain_node, gonka_api, mlnode
+from ansible_collections.gonka.fleet.tests.simulators import chain_node, gonka_api, inferenced, mlnode
 from ansible_collections.gonka.fleet.tests.simulators.admin_api import Simulator, node_urls
 from ansible_collections.gonka.fleet.tests.unit.helpers import api_node
 
@@ -176,6 +178,50 @@ def test_api_callback_and_public_ports():
         for server in (callbacks, public):
             server.shutdown()
             server.server_close()
+
+
+def inferenced_cli(home, *args, stdin=""):
+    result = subprocess.run([sys.executable, os.path.join(os.path.dirname(gonka_api.__file__), "inferenced.py"),
+                             "--home", str(home)] + list(args), input=stdin, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+    return result.returncode, result.stdout, result.stderr
+
+
+def test_inferenced_warm_key_is_never_made_twice(tmp_path):
+    show = ("keys", "show", "warm", "--keyring-backend", "file", "-a")
+    rc, _out, err = inferenced_cli(tmp_path, *show, stdin="password1\n")
+    assert rc == 1 and "warm is not a valid name or address: key not found" in err
+    rc, out, _err = inferenced_cli(tmp_path, "keys", "add", "warm", "--keyring-backend", "file",
+                                   stdin="password1\npassword1\n")
+    assert rc == 0 and out.startswith("- address: gonka1")
+    address = out.split()[2]
+    assert oct(os.stat(str(tmp_path / "keyring-file" / "warm.info")).st_mode & 0o777) == "0o600"
+    assert inferenced_cli(tmp_path, *show, stdin="password1\n")[:2] == (0, address + "\n")
+    assert inferenced_cli(tmp_path, *show, stdin="wrong-pass\n")[0] == 1            # file keyring: passphrase
+    rc, out, err = inferenced_cli(tmp_path, "keys", "add", "warm", "--keyring-backend", "file",
+                                  stdin="password1\npassword1\n")
+    assert rc == 1 and "override the existing name warm" in out and "aborted" in err
+    assert inferenced_cli(tmp_path, *show, stdin="password1\n")[1] == address + "\n"   # the key survived
+    assert (tmp_path / "standin-calls.log").read_text().count("keys add warm") == 2
+
+
+def test_participant_registers_through_the_seed_api(tmp_path):
+    seed = gonka_api.serve(0, gonka_api.PublicHandler, host="127.0.0.1", sim=Simulator(),
+                           participants=gonka_api.Participants(str(tmp_path / "participants.json")))
+    try:
+        base = "http://127.0.0.1:%d" % seed.server_address[1]
+        address = inferenced.address_of("PUBKEY")
+        assert call("GET", base + "/v2/participants/" + address)[0] == 404
+        rc, out, _err = inferenced_cli(tmp_path, "register-new-participant", "http://1.2.3.4:8000", "PUBKEY",
+                                       "--node-address", base)
+        assert rc == 0 and out.startswith("Found participant: %s (url: http://1.2.3.4:8000, status: ACTIVE)" % address)
+        status, body = call("GET", base + "/v2/participants/" + address)
+        assert status == 200 and body["url"] == "http://1.2.3.4:8000" and body["pubkey"] == "PUBKEY"
+        # persisted: a restarted api still lists it
+        assert gonka_api.Participants(str(tmp_path / "participants.json")).by_address[address]["status"] == "ACTIVE"
+    finally:
+        seed.shutdown()
+        seed.server_close()
 
 
 # ---- node, tmkms -----------------------------------------------------------------------------
