@@ -25,7 +25,7 @@ LAB_INVENTORY ?= inventories/lab/hosts.yml
 SCENARIOS   ?= default multinode vendor
 
 .PHONY: test venv collection sanity units integration lint docs changelog ee build constraints clean \
-        lab-engine lab-up lab lab-status lab-down lab-check-images molecule
+        lab-engine lab-up lab lab-status lab-down lab-check-images molecule bench
 
 ## test: every check (what .ci/run runs)
 test: lint sanity units integration docs changelog ee lab-check-images molecule
@@ -118,6 +118,11 @@ lab-down: venv
 ## molecule: each scenario (create, converge, idempotence, verify, destroy) on lab hosts
 molecule: venv collection lab-engine
 	for scenario in $(SCENARIOS); do $(BIN)/molecule test -s $$scenario || exit 1; done
+
+## bench: the benchmarks (long; not part of `make test`): bench/results/*.json and docs/benchmarks.md
+BENCH_ARGS ?=
+bench: venv collection lab-engine
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 ## constraints: re-pin every package of the test virtualenv
 constraints: venv

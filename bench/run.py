@@ -1,0 +1,351 @@
+# Copyright (c) gonka.fleet contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""gonka.fleet benchmarks (`make bench`): every figure is measured in one run of this script, on
+this machine, and reported as min/median of repeated runs and as ratios between the compared ways.
+
+    python bench/run.py [--sections registration,weights,fleet] [--repeat 3] [--quick]
+
+registration  gonka.fleet.inference_nodes vs one ansible.builtin.uri POST per node, against the
+              Admin API simulator (tests/simulators/admin_api.py), 10/100/1000 nodes: a fresh
+              registration and the re-run; wall time and HTTP requests the simulator served.
+weights       gonka.fleet.hf_model vs the `hf download` CLI on the Hub stand-in
+              (tests/simulators/hub.py): throughput of a fresh pre-cache; and the bytes the Hub
+              serves for N hosts in hub and peer mode (peer: the seed's cache served by hf_serve).
+fleet         playbooks/site.yml on lab hosts (lab/lab.py) with 1, 2 and 4 ML hosts: fresh converge
+              and re-run, seconds per host, with the ansible.cfg we ship and with Ansible's defaults.
+
+Raw results go to bench/results/<time>.json, the tables to docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.dirname(sys.executable)
+COLLECTIONS = os.path.join(ROOT, ".build", "collections")
+sys.path.insert(0, COLLECTIONS)
+
+from ansible_collections.gonka.fleet.plugins.module_utils import hf_serve  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.gonka.fleet.tests.simulators import hub  # noqa: E402  pylint: disable=wrong-import-position
+
+MODEL = "Qwen/Qwen3-32B-FP8"
+ARGS = ["--quantization", "fp8", "--kv-cache-dtype", "fp8"]
+
+
+def log(message):
+    print("bench: %s" % message, flush=True)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get_json(url):
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def summary(values):
+    return {"min": min(values), "median": statistics.median(values), "runs": len(values)}
+
+
+def ansible_env(config=None):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1",
+               PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
+    env["ANSIBLE_CONFIG"] = config or os.path.join(ROOT, "bench", "ansible-defaults.cfg")
+    return env
+
+
+def playbook(path, extra=(), env=None, inventory=None):
+    """Seconds ansible-playbook took (it must succeed)."""
+    command = [os.path.join(BIN, "ansible-playbook"), path] + list(extra)
+    if inventory:
+        command += ["-i", inventory]
+    start = time.perf_counter()
+    result = subprocess.run(command, env=env or ansible_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, check=False)
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit("bench: %s failed:\n%s" % (path, result.stdout[-4000:]))
+    return seconds, result.stdout
+
+
+# ---- registration ---------------------------------------------------------------------------
+def nodes(count):
+    return [{"id": "ml%04d" % index, "host": "10.%d.%d.%d" % (index // 65536, index // 256 % 256, index % 256),
+             "inference_port": 5050, "poc_port": 8080, "max_concurrent": 500,
+             "models": {MODEL: {"args": ARGS}}} for index in range(count)]
+
+
+class Simulator(object):
+    def __init__(self):
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.process = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "simulators", "admin_api.py"),
+                                         "--port", str(self.port)], stdout=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                get_json(self.url + "/admin/v1/nodes")
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise SystemExit("bench: the Admin API simulator did not start")
+
+    def requests(self):
+        return len(get_json(self.url + "/sim/requests"))
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def bench_registration(sizes, repeat):
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for size in sizes:
+            vars_file = os.path.join(scratch, "nodes-%d.json" % size)
+            for way, book in (("inference_nodes", "register_module.yml"), ("uri per node", "register_uri.yml")):
+                times = {"fresh": [], "rerun": []}
+                counts = {}
+                runs = repeat if size <= 100 else 1
+                for _run in range(runs):
+                    sim = Simulator()
+                    with open(vars_file, "w", encoding="utf-8") as handle:
+                        json.dump({"bench_nodes": nodes(size), "bench_admin_url": sim.url}, handle)
+                    path = os.path.join(ROOT, "bench", "playbooks", book)
+                    for phase in ("fresh", "rerun"):
+                        before = sim.requests()
+                        seconds, _out = playbook(path, ["-e", "@" + vars_file])
+                        times[phase].append(seconds)
+                        counts[phase] = sim.requests() - before
+                    sim.stop()
+                for phase in ("fresh", "rerun"):
+                    rows.append({"nodes": size, "way": way, "phase": phase, "seconds": summary(times[phase]),
+                                 "requests": counts[phase]})
+                    log("registration %5d nodes %-15s %-5s %6.1f s %5d requests" % (
+                        size, way, phase, min(times[phase]), counts[phase]))
+    return rows
+
+
+# ---- weights --------------------------------------------------------------------------------
+def run_module(module_args):
+    """Seconds gonka.fleet.hf_model took as a process (as Ansible runs it on a host), and its result."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump({"ANSIBLE_MODULE_ARGS": module_args}, handle)
+    env = dict(os.environ, PYTHONPATH=COLLECTIONS)
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "ansible_collections.gonka.fleet.plugins.modules.hf_model",
+                             handle.name], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
+    seconds = time.perf_counter() - start
+    os.remove(handle.name)
+    answer = json.loads(result.stdout)
+    if answer.get("failed"):
+        raise SystemExit("bench: hf_model failed: %s" % answer.get("msg"))
+    return seconds, answer
+
+
+def run_cli(endpoint, cache_dir):
+    env = dict(os.environ, HF_ENDPOINT=endpoint, HF_HUB_DISABLE_TELEMETRY="1", HF_HUB_DISABLE_PROGRESS_BARS="1")
+    start = time.perf_counter()
+    subprocess.run([os.path.join(BIN, "hf"), "download", MODEL, "--cache-dir", cache_dir], env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def bench_weights(repeat, shards, shard_mb, host_counts):
+    rows, bytes_rows = [], []
+    with tempfile.TemporaryDirectory() as scratch:
+        repo = hub.generate(os.path.join(scratch, "hub"), MODEL, shards=shards, shard_mb=shard_mb)
+        server = hub.serve(0, [repo])
+        endpoint = "http://127.0.0.1:%d" % server.server_address[1]
+        size = sum(entry["size"] for entry in repo["commits"][repo["refs"]["main"]].values())
+        times = {"gonka.fleet.hf_model": [], "hf download (CLI)": []}
+        for run in range(repeat):
+            target = os.path.join(scratch, "module-%d" % run)
+            times["gonka.fleet.hf_model"].append(run_module({"repo_id": MODEL, "cache_dir": target,
+                                                             "endpoint": endpoint})[0])
+            shutil.rmtree(target)
+            target = os.path.join(scratch, "cli-%d" % run)
+            times["hf download (CLI)"].append(run_cli(endpoint, target))
+            shutil.rmtree(target)
+        for way, values in times.items():
+            rows.append({"way": way, "bytes": size, "seconds": summary(values),
+                         "mb_per_s": size / 1e6 / statistics.median(values)})
+            log("weights %-22s %.1f MB in %.2f s (median) = %.0f MB/s" % (way, size / 1e6, statistics.median(values),
+                                                                          size / 1e6 / statistics.median(values)))
+        for count in host_counts:
+            for mode in ("hub", "peer"):
+                server.hub.reset()
+                caches = [os.path.join(scratch, "%s-%d-host%d" % (mode, count, index)) for index in range(count)]
+                run_module({"repo_id": MODEL, "cache_dir": caches[0], "endpoint": endpoint})
+                source_endpoint, seed = endpoint, None
+                if mode == "peer" and count > 1:
+                    seed = hf_serve.serve(hf_serve.CacheSource(caches[0]), hf_serve.CacheServerHandler)
+                    threading.Thread(target=seed.serve_forever, daemon=True).start()
+                    source_endpoint = "http://127.0.0.1:%d" % seed.server_address[1]
+                for cache in caches[1:]:
+                    run_module({"repo_id": MODEL, "cache_dir": cache, "endpoint": source_endpoint})
+                if seed:
+                    seed.shutdown()
+                served = server.hub.bytes_served.get(MODEL, 0)
+                bytes_rows.append({"hosts": count, "mode": mode, "hub_bytes": served, "copies": served / float(size)})
+                log("weights %d hosts %-4s: the Hub served %.1f copies" % (count, mode, served / float(size)))
+                for cache in caches:
+                    shutil.rmtree(cache)
+        server.shutdown()
+    return rows, bytes_rows
+
+
+# ---- fleet ----------------------------------------------------------------------------------
+def lab_inventory(path, ml_hosts):
+    with open(os.path.join(ROOT, "inventories", "lab", "hosts.yml"), encoding="utf-8") as handle:
+        text = handle.read()
+    import yaml  # pylint: disable=import-outside-toplevel
+    data = yaml.safe_load(text)
+    lab = data["all"]["children"]["lab"]
+    lab["vars"]["gonka_lab_root"] = ROOT
+    lab["children"]["ml_nodes"]["hosts"] = dict(
+        ("ml%d" % index, {"ansible_host": "10.231.0.%d" % (10 + index), "gonka_private_address": "10.232.0.%d" % (10 + index)})
+        for index in range(1, ml_hosts + 1))
+    for group in ("lab_spares", "lab_outsiders"):
+        lab["children"].pop(group, None)
+    os.makedirs(os.path.join(os.path.dirname(path), "group_vars"), exist_ok=True)
+    link = os.path.join(os.path.dirname(path), "group_vars", "lab.yml")
+    if not os.path.exists(link):
+        os.symlink(os.path.join(ROOT, "inventories", "lab", "group_vars", "lab.yml"), link)
+    with open(path, "w", encoding="utf-8") as handle:
+        yaml.safe_dump(data, handle)
+
+
+def bench_fleet(ml_counts):
+    rows = []
+    site = os.path.join(ROOT, "playbooks", "site.yml")
+    configs = {"shipped ansible.cfg": os.path.join(ROOT, "ansible.cfg"),
+               "Ansible defaults": os.path.join(ROOT, "bench", "ansible-defaults.cfg")}
+    with tempfile.TemporaryDirectory() as scratch:
+        for count in ml_counts:
+            for name, config in configs.items():
+                inventory = os.path.join(scratch, "fleet-%d" % count, "hosts.yml")
+                lab_inventory(inventory, count)
+                subprocess.run([sys.executable, os.path.join(ROOT, "lab", "lab.py"), "down", "--keep-images"], check=True,
+                               stdout=subprocess.DEVNULL)
+                subprocess.run([sys.executable, os.path.join(ROOT, "lab", "lab.py"), "up", "--inventory", inventory],
+                               check=True, stdout=subprocess.DEVNULL)
+                env = ansible_env(config)
+                fresh, _out = playbook(site, env=env, inventory=inventory)
+                rerun, out = playbook(site, env=env, inventory=inventory)
+                changed = [line for line in out.splitlines() if " : ok=" in line and "changed=0" not in line]
+                hosts = count + 1
+                rows.append({"ml_hosts": count, "config": name, "fresh_s": fresh, "rerun_s": rerun,
+                             "rerun_per_host_s": rerun / hosts, "rerun_changed_hosts": len(changed)})
+                log("fleet %d ML hosts, %-19s fresh %6.1f s, re-run %6.1f s (%.1f s/host)" % (
+                    count, name, fresh, rerun, rerun / hosts))
+        subprocess.run([sys.executable, os.path.join(ROOT, "lab", "lab.py"), "down", "--keep-images"], check=True,
+                       stdout=subprocess.DEVNULL)
+    return rows
+
+
+# ---- report ---------------------------------------------------------------------------------
+def machine():
+    cores = os.cpu_count()
+    with open("/proc/meminfo", encoding="utf-8") as handle:
+        memory = int(handle.readline().split()[1]) // 1024 // 1024
+    return "%s, %d cores, %d GiB RAM, Python %s" % (platform.platform(terse=True), cores, memory,
+                                                      platform.python_version())
+
+
+def markdown(results):
+    out = ["# Benchmarks", "",
+           "Measured by `make bench` (`bench/run.py`) in one run on: %s, %s." % (results["machine"], results["date"]),
+           "Times are min / median of the repeated runs; ratios compare medians of the same run. Raw data:",
+           "`%s`." % results["raw"], ""]
+    registration = results.get("registration")
+    if registration:
+        out += ["## Registration: one reconcile vs one `uri` POST per node", "",
+                "Against the Admin API simulator on loopback. `requests` = HTTP requests the simulator served.", "",
+                "| nodes | phase | inference_nodes s (min / median) | requests | uri per node s (min / median) | requests | time ratio uri / module |",
+                "| --- | --- | --- | --- | --- | --- | --- |"]
+        for size in sorted(set(row["nodes"] for row in registration)):
+            for phase in ("fresh", "rerun"):
+                module, uri = [next(row for row in registration if row["nodes"] == size and row["phase"] == phase
+                                    and row["way"] == way) for way in ("inference_nodes", "uri per node")]
+                out.append("| %d | %s | %.1f / %.1f | %d | %.1f / %.1f | %d | %.1fx |" % (
+                    size, phase, module["seconds"]["min"], module["seconds"]["median"], module["requests"],
+                    uri["seconds"]["min"], uri["seconds"]["median"], uri["requests"],
+                    uri["seconds"]["median"] / module["seconds"]["median"]))
+        out.append("")
+    weights = results.get("weights")
+    if weights:
+        out += ["## Weights: pre-cache throughput and Hub traffic", "",
+                "On the Hub stand-in over loopback (plain HTTP, no Xet), a fresh cache each run.", "",
+                "| way | size MB | seconds (min / median) | MB/s (median) |", "| --- | --- | --- | --- |"]
+        for row in weights["throughput"]:
+            out.append("| %s | %.0f | %.2f / %.2f | %.0f |" % (row["way"], row["bytes"] / 1e6, row["seconds"]["min"],
+                                                             row["seconds"]["median"], row["mb_per_s"]))
+        module, cli = weights["throughput"]
+        out += ["", "hf_model / hf download throughput ratio: %.2f." % (module["mb_per_s"] / cli["mb_per_s"]), "",
+                "| ML hosts | hub mode: copies served by the Hub | peer mode: copies served by the Hub |",
+                "| --- | --- | --- |"]
+        for count in sorted(set(row["hosts"] for row in weights["hub_bytes"])):
+            hub_row, peer_row = [next(row for row in weights["hub_bytes"] if row["hosts"] == count and row["mode"] == mode)
+                                 for mode in ("hub", "peer")]
+            out.append("| %d | %.2f | %.2f |" % (count, hub_row["copies"], peer_row["copies"]))
+        out.append("")
+    fleet = results.get("fleet")
+    if fleet:
+        out += ["## Fleet convergence in the lab", "",
+                "`playbooks/site.yml` on lab hosts (systemd containers on this machine), one network node and N ML hosts.",
+                "", "| ML hosts | configuration | fresh s | re-run s | re-run s per host | hosts changed on re-run |",
+                "| --- | --- | --- | --- | --- | --- |"]
+        for row in fleet:
+            out.append("| %d | %s | %.0f | %.0f | %.1f | %d |" % (row["ml_hosts"], row["config"], row["fresh_s"],
+                                                                 row["rerun_s"], row["rerun_per_host_s"],
+                                                                 row["rerun_changed_hosts"]))
+        out.append("")
+    return "\n".join(out)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="gonka.fleet benchmarks")
+    parser.add_argument("--sections", default="registration,weights,fleet")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="small sizes, to try the harness")
+    args = parser.parse_args(argv)
+    sections = args.sections.split(",")
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    raw = os.path.join("bench", "results", "%s.json" % stamp)
+    results = {"machine": machine(), "date": time.strftime("%Y-%m-%d", time.gmtime()), "raw": raw}
+    if "registration" in sections:
+        results["registration"] = bench_registration([10, 50] if args.quick else [10, 100, 1000], args.repeat)
+    if "weights" in sections:
+        throughput, hub_bytes = bench_weights(args.repeat, 2 if args.quick else 4, 16 if args.quick else 128, [1, 2, 4])
+        results["weights"] = {"throughput": throughput, "hub_bytes": hub_bytes}
+    if "fleet" in sections:
+        results["fleet"] = bench_fleet([1, 2] if args.quick else [1, 2, 4])
+    os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
+    with open(os.path.join(ROOT, raw), "w", encoding="utf-8") as handle:
+        json.dump(results, handle, indent=1)
+    with open(os.path.join(ROOT, "docs", "benchmarks.md"), "w", encoding="utf-8") as handle:
+        handle.write(markdown(results) + "\n")
+    log("wrote %s and docs/benchmarks.md" % raw)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
