@@ -266,8 +266,8 @@ def machine():
     cores = os.cpu_count()
     with open("/proc/meminfo", encoding="utf-8") as handle:
         memory = int(handle.readline().split()[1]) // 1024 // 1024
-    return "%s, %d cores, %d GiB RAM, Python %s" % (platform.platform(terse=True), cores, memory,
-                                                      platform.python_version())
+    return "%s, %d cores, %d GiB RAM, Python %s" % (
+        platform.platform(terse=True), cores, memory, platform.python_version())
 
 
 def markdown(results):
@@ -296,8 +296,8 @@ def markdown(results):
                 "On the Hub stand-in over loopback (plain HTTP, no Xet), a fresh cache each run.", "",
                 "| way | size MB | seconds (min / median) | MB/s (median) |", "| --- | --- | --- | --- |"]
         for row in weights["throughput"]:
-            out.append("| %s | %.0f | %.2f / %.2f | %.0f |" % (row["way"], row["bytes"] / 1e6, row["seconds"]["min"],
-                                                             row["seconds"]["median"], row["mb_per_s"]))
+            out.append("| %s | %.0f | %.2f / %.2f | %.0f |" % (
+                row["way"], row["bytes"] / 1e6, row["seconds"]["min"], row["seconds"]["median"], row["mb_per_s"]))
         module, cli = weights["throughput"]
         out += ["", "hf_model / hf download throughput ratio: %.2f." % (module["mb_per_s"] / cli["mb_per_s"]), "",
                 "| ML hosts | hub mode: copies served by the Hub | peer mode: copies served by the Hub |",
@@ -314,9 +314,9 @@ def markdown(results):
                 "", "| ML hosts | configuration | fresh s | re-run s | re-run s per host | hosts changed on re-run |",
                 "| --- | --- | --- | --- | --- | --- |"]
         for row in fleet:
-            out.append("| %d | %s | %.0f | %.0f | %.1f | %d |" % (row["ml_hosts"], row["config"], row["fresh_s"],
-                                                                 row["rerun_s"], row["rerun_per_host_s"],
-                                                                 row["rerun_changed_hosts"]))
+            out.append("| %d | %s | %.0f | %.0f | %.1f | %d |" % (
+                row["ml_hosts"], row["config"], row["fresh_s"], row["rerun_s"], row["rerun_per_host_s"],
+                row["rerun_changed_hosts"]))
         out.append("")
     return "\n".join(out)
 
