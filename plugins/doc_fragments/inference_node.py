@@ -22,7 +22,7 @@ options:
         a port or a path (the API builds C(http://HOST:PORT) itself).
       - The ML node's private address, or the container name C(inference) when the ML node runs on
         the network node's own Docker network.
-      - Required when the node is to be present.
+      - Required to register the node or to change its definition.
     type: str
   inference_port:
     description:
@@ -54,7 +54,7 @@ options:
       - Models served by the node, as a dict of governance model id to a dict whose C(args) key lists
         the vLLM arguments. Numbers in C(args) are sent as strings.
       - Every model must be a governance model of the chain, or the API rejects the node.
-      - Required when the node is to be present.
+      - Required to register the node or to change its definition.
     type: dict
   hardware:
     description:

@@ -18,6 +18,9 @@ description:
     duplicate in the API's persisted node list.
   - If the API rejects the new definition during an update (for instance a model that is not a
     governance model), the previous definition is registered again and the task fails saying so.
+  - With O(enabled) and neither O(host) nor O(models), only the admin state of the registered node
+    is changed (its definition is read from the API and kept); the task fails when the node is not
+    registered.
   - To manage the whole list of a network node in one task, use M(gonka.fleet.inference_nodes).
 author:
   - gonka.fleet contributors (!UNKNOWN)
@@ -62,12 +65,9 @@ EXAMPLES = r"""
       Qwen/Qwen3-32B-FP8:
         args: [--quantization, fp8, --kv-cache-dtype, fp8]
 
-- name: Stop sending work to ml1 from the next epoch
+- name: Stop sending work to ml1 from the next epoch (its registration is kept as it is)
   gonka.fleet.inference_node:
     id: ml1
-    host: 10.0.0.21
-    models:
-      Qwen/Qwen3-32B-FP8: {args: [--quantization, fp8]}
     enabled: false
 
 - name: Deregister ml1
@@ -119,8 +119,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gonka.fleet.plugins.module_utils.admin_api import (
     AdminAPI, AdminAPIError, admin_api_argument_spec)
 from ansible_collections.gonka.fleet.plugins.module_utils.nodes import (
-    NODE_ARGUMENT_SPEC, apply_plan, desired_entry, index_live, make_plan, node_label, port_conflicts,
-    validate_node)
+    NODE_ARGUMENT_SPEC, apply_plan, desired_entry, index_live, live_node, make_plan, node_label,
+    port_conflicts, validate_node)
 
 
 def plan_actions(plan):
@@ -140,14 +140,17 @@ def main():
     argument_spec.update(state=dict(type="str", default="present", choices=["present", "absent"]))
     argument_spec.update(admin_api_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_if=[("state", "present", ("host", "models"))])
+                           required_together=[("host", "models")],
+                           required_if=[("state", "present", ("host", "enabled"), True)])
     params = module.params
     present = params["state"] == "present"
+    # enabled without host and models: change the admin state of the registered node only
+    admin_only = present and params["host"] is None
     entry = desired_entry(params)
     node_id = entry["node"]["id"]
     label = node_label(entry["node"])
-    errors = validate_node(entry["node"], label) if present else []
-    if not present and (not node_id.strip() or "/" in node_id):
+    errors = validate_node(entry["node"], label) if present and not admin_only else []
+    if (admin_only or not present) and (not node_id.strip() or "/" in node_id):
         errors.append("%s: id must be a non-empty string without '/'" % label)
     if errors:
         module.fail_json(msg="; ".join(errors), errors=errors)
@@ -158,7 +161,12 @@ def main():
     except AdminAPIError as exc:
         module.fail_json(msg=str(exc))
     index = index_live(live_entries)
-    if present:
+    if admin_only:
+        if node_id not in index:
+            module.fail_json(msg="%s: not registered on %s; give host and models to register it"
+                             % (label, params["admin_url"]))
+        entry = {"node": live_node(index[node_id]), "enabled": params["enabled"]}
+    elif present:
         conflicts = [text for _other, text in port_conflicts(entry["node"], live_entries, label)]
         if conflicts:
             module.fail_json(msg="; ".join(conflicts), errors=conflicts)

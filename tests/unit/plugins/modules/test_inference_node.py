@@ -69,6 +69,40 @@ def test_enable_and_disable(api_sim, run):
     assert api_sim.node("ml1")["state"]["admin_state"]["enabled"] is True
 
 
+@DETECTING
+def test_enabled_alone_changes_only_the_admin_state(api_sim, run):
+    run(node("ml1", "10.0.0.21", max_concurrent=77))
+    before = api_sim.node("ml1")["node"]
+    api_sim.sim.requests.clear()
+    predicted = run({"id": "ml1", "enabled": False}, check_mode=True, diff=True)
+    assert predicted["changed"] is True and predicted["actions"] == ["disable"]
+    assert predicted["diff"]["before"]["enabled"] is True and predicted["diff"]["after"]["enabled"] is False
+    assert api_sim.sim.requests == [("GET", "/admin/v1/nodes")]
+    api_sim.sim.requests.clear()
+    result = run({"id": "ml1", "enabled": False})
+    assert result["changed"] is True and result["actions"] == ["disable"]
+    assert api_sim.sim.requests == [("GET", "/admin/v1/nodes"), ("POST", "/admin/v1/nodes/ml1/disable"),
+                                    ("GET", "/admin/v1/nodes")]
+    assert api_sim.node("ml1")["node"] == before
+    assert api_sim.node("ml1")["state"]["admin_state"]["enabled"] is False
+    assert run({"id": "ml1", "enabled": False})["changed"] is False
+    assert run({"id": "ml1", "enabled": True})["actions"] == ["enable"]
+    assert api_sim.node("ml1")["node"] == before
+
+
+def test_enabled_alone_on_an_unregistered_node_fails(api_sim, run):
+    result = run({"id": "ml9", "enabled": False})
+    assert result["failed"] is True
+    assert "node 'ml9': not registered on %s; give host and models" % api_sim.url in result["msg"]
+    assert api_sim.sim.requests == [("GET", "/admin/v1/nodes")]
+
+
+def test_present_needs_a_definition_or_enabled(api_sim, run):
+    result = run({"id": "ml1"})
+    assert result["failed"] is True and "host, enabled" in result["msg"]
+    assert api_sim.sim.requests == []
+
+
 def test_create_disabled(api_sim, run):
     result = run(dict(node("ml1", "10.0.0.21"), enabled=False))
     assert result["actions"] == ["create", "disable"]
