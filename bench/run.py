@@ -317,8 +317,8 @@ def markdown(found):
            "`bench/run.py --sections fleet` re-measures one table and keeps the others.", ""]
     if "registration" in found:
         registration = found["registration"]["registration"]
-        out += ["## Registration: one reconcile vs one `uri` POST per node", ""] + _measured(found["registration"]) + [
-                "Against the Admin API simulator on loopback. `requests` = HTTP requests the simulator served.", "",
+        out += ["## Registration: one reconcile vs one `uri` POST per node", ""] + _measured(found["registration"])
+        out += ["Against the Admin API simulator on loopback. `requests` = HTTP requests the simulator served.", "",
                 "| nodes | phase | inference_nodes s (min / median) | requests | uri per node s (min / median) | requests | time ratio uri / module |",
                 "| --- | --- | --- | --- | --- | --- | --- |"]
         for size in sorted(set(row["nodes"] for row in registration)):
@@ -332,8 +332,8 @@ def markdown(found):
         out.append("")
     if "weights" in found:
         weights = found["weights"]["weights"]
-        out += ["## Weights: pre-cache throughput and Hub traffic", ""] + _measured(found["weights"]) + [
-                "On the Hub stand-in over loopback (plain HTTP, no Xet), a fresh cache each run.", "",
+        out += ["## Weights: pre-cache throughput and Hub traffic", ""] + _measured(found["weights"])
+        out += ["On the Hub stand-in over loopback (plain HTTP, no Xet), a fresh cache each run.", "",
                 "| way | size MB | seconds (min / median) | MB/s (median) |", "| --- | --- | --- | --- |"]
         for row in weights["throughput"]:
             out.append("| %s | %.0f | %.2f / %.2f | %.0f |" % (
@@ -349,8 +349,8 @@ def markdown(found):
         out.append("")
     if "fleet" in found:
         fleet = found["fleet"]["fleet"]
-        out += ["## Fleet convergence in the lab", ""] + _measured(found["fleet"]) + [
-                "`playbooks/site.yml` on lab hosts (systemd containers on this machine), one network node and N ML",
+        out += ["## Fleet convergence in the lab", ""] + _measured(found["fleet"])
+        out += ["`playbooks/site.yml` on lab hosts (systemd containers on this machine), one network node and N ML",
                 "hosts, a fresh lab per configuration. The fact-cache rows are further re-runs of the shipped",
                 "configuration with `ANSIBLE_GATHERING=smart` and a jsonfile fact cache (the settings `ansible.cfg`",
                 "documents, off by default): cold = the first such run, warm = the next. Each figure is one run",
