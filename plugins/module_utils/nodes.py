@@ -41,7 +41,8 @@ NODE_ARGUMENT_SPEC = dict(
 )
 
 # Fields of the API's node object, in the API's order. hardware and version are only
-# managed when given (the api detects hardware itself when it is left out).
+# managed when given (later releases detect hardware when it is left out; launch stores none,
+# docs/conformance.md R7.1: the registration role sends it).
 API_FIELDS = ("id", "host", "inference_segment", "inference_port", "poc_segment", "poc_port",
               "models", "max_concurrent", "hardware", "version")
 OPTIONAL_FIELDS = ("hardware", "version")

@@ -19,8 +19,19 @@ releases (``--release later``):
 * PUT /admin/v1/nodes/{id}          -> later only (same handler as POST, id from body).
 * Error bodies are always {"error": ...}; unknown routes are 404.
 
-node-config.json (``--node-config``) is read only when the persisted list does not
-exist yet (the api's first start); afterwards the persisted list is the truth.
+Restarts (docs/conformance.md R1.1-R1.5): every start begins from the image's empty node list
+(the real init script copies the image's api-config.yaml over the saved one), then merges
+node-config.json (``--node-config``) once; a duplicate id there stops the start. Nodes added
+through the Admin API are written to the persisted list (``--persist``) but a restart forgets
+them. Admin state lives in memory: every node starts enabled after a restart.
+
+Statuses (R2.1-R2.5, R5.1, R5.2): a new node is UNKNOWN; poll_once() asks each ML node for its
+state (GET {pocUrl}/api/v1/state) and skips a node that does not answer, so an unreachable node
+keeps its last status (UNKNOWN when it was never reached); INFERENCE with a failing /health is
+FAILED. Models are started only when an epoch begins (next_epoch()): then each node that should
+be operational (ShouldBeOperational) gets the epoch's models and is asked to start its first
+one; a node disabled during the previous epoch is stopped. A node disabled during an epoch
+keeps serving until the epoch ends.
 
 Routes under /sim/ are NOT part of the real API: they let tests read what the
 simulator saw (request log, persisted list), advance the epoch and inject faults.
@@ -38,7 +49,6 @@ import os
 import re
 import tempfile
 import threading
-import urllib.error
 import urllib.request
 from http.server import ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
@@ -136,21 +146,21 @@ class Simulator:
 
     # ---- persistence --------------------------------------------------------------
     def _load(self, node_config_path):
-        source = None
-        if self.persist_path and os.path.exists(self.persist_path):
-            source = self.persist_path
-        elif node_config_path:
-            source = node_config_path          # first start only
-        if not source:
-            return
-        with open(source, encoding="utf-8") as handle:
-            entries = json.load(handle) or []
+        """A start: the saved list is replaced by the image's empty one (R1.1, R1.2), then
+        node-config.json is merged once (R1.3); a duplicate id fails the start."""
+        entries = []
+        if node_config_path:
+            with open(node_config_path, encoding="utf-8") as handle:
+                entries = json.load(handle) or []
+        seen = set()
         for raw in entries:
             node = _coerce_node(raw)
+            if node["id"] in seen:
+                raise ValueError("duplicate node ID found in config: %s" % node["id"])
+            seen.add(node["id"])
             self._register(node)
             self.persisted.append(copy.deepcopy(node))
-        if source != self.persist_path:
-            self._flush()
+        self._flush()
 
     def _flush(self):
         if not self.persist_path:
@@ -189,7 +199,8 @@ class Simulator:
             node_num = self._node_num
             self.states[node["id"]] = self._new_state()
         stored = copy.deepcopy(node)
-        if not stored["hardware"] and self.detected_hardware:
+        # launch stores the hardware as sent: none detected (R7.1); later releases detect it
+        if not stored["hardware"] and self.detected_hardware and self.release == "later":
             stored["hardware"] = copy.deepcopy(self.detected_hardware)
         stored["node_num"] = node_num
         self.live[node["id"]] = stored
@@ -309,23 +320,56 @@ class Simulator:
 
     # ---- what the api does with registered nodes -------------------------------------
     def poll_once(self, timeout=2.0):
-        """Poll every registered node like the real api: GET {pocUrl}/api/v1/state and
-        GET {inferenceUrl}/health; an unreachable node becomes FAILED with the reason.
-        An enabled node whose ML node is STOPPED is asked to start its first model
-        (POST {pocUrl}/api/v1/inference/up), as the api does for the inference phase."""
+        """One pass of the api's status worker (R2.1, R2.2): GET {pocUrl}/api/v1/state of each
+        node; a node that does not answer is skipped (its status stays, UNKNOWN when it was
+        never reached); INFERENCE whose {inferenceUrl}/health fails becomes FAILED."""
         with self.lock:
             nodes = [copy.deepcopy(n) for n in self.live.values()]
         for node in nodes:
-            status, reason = _probe(node, self._enabled(node["id"]), timeout)
+            status = _probe(node, timeout)
+            if status is None:
+                continue
             with self.lock:
-                if node["id"] in self.states:
-                    self.set_status(node["id"], status, reason)
-                    self.states[node["id"]]["intended_status"] = "INFERENCE"
+                if node["id"] in self.states and self.states[node["id"]]["current_status"] != status:
+                    self.set_status(node["id"], status)
 
-    def _enabled(self, node_id):
+    def should_be_operational(self, node_id, phase="inference"):
+        """broker.ShouldBeOperational (R5.1): an enabled node works from the epoch after it was
+        enabled (in its own epoch only in the inference phase); a disabled node keeps working
+        until the epoch in which it was disabled ends."""
         with self.lock:
-            state = self.states.get(node_id) or {}
-            return (state.get("admin_state") or {}).get("enabled", True)
+            admin = self.states[node_id]["admin_state"]
+        if admin["enabled"]:
+            return self.epoch > admin["epoch"] or phase == "inference"
+        return admin["epoch"] >= self.epoch
+
+    def next_epoch(self, timeout=2.0):
+        """A new epoch begins (the PoC validation of the last one ended, R2.3, R2.4, R5.2):
+        operational nodes get the epoch's models (their registered ones) and are asked to start
+        the first; the others are stopped and lose their epoch models."""
+        with self.lock:
+            self.epoch += 1
+            nodes = [copy.deepcopy(n) for n in self.live.values()]
+        for node in nodes:
+            operational = node["id"] in self.states and self.should_be_operational(node["id"])
+            with self.lock:
+                if node["id"] not in self.states:
+                    continue
+                self.states[node["id"]]["epoch_models"] = (
+                    {m: {"id": m} for m in node["models"]} if operational else {})
+                self.states[node["id"]]["intended_status"] = "INFERENCE" if operational else "STOPPED"
+            poc_url = node_urls(node)[0]
+            try:
+                if operational and node["models"]:
+                    model, spec = next(iter(node["models"].items()))
+                    _http_json("POST", poc_url + "/api/v1/inference/up", timeout,
+                               {"model": model, "dtype": "auto", "additional_args": spec.get("args") or []})
+                else:
+                    _http_json("POST", poc_url + "/api/v1/stop", timeout, {})
+            except (OSError, ValueError):
+                continue        # unreachable: the next status poll tells
+        self.poll_once(timeout)
+        return self.epoch
 
     # ---- faults -------------------------------------------------------------------
     def inject(self, method="*", path="", status=None, error="injected fault", delay=0.0, count=1):
@@ -369,27 +413,20 @@ def _http_json(method, url, timeout, body=None):
         return json.loads(response.read() or b"null")
 
 
-def _probe(node, enabled, timeout):
-    """(current_status, failure_reason) of one node, from its ML node's answers."""
+def _probe(node, timeout):
+    """The status the api gives a node after asking it (R2.1, R2.2), or None when it does not answer."""
     poc_url, inference_url = node_urls(node)
     try:
         state = (_http_json("GET", poc_url + "/api/v1/state", timeout) or {}).get("state", "")
-        _http_json("GET", inference_url + "/health", timeout)
-    except (OSError, ValueError) as exc:
-        return "FAILED", "ML node %s:%d / %s:%d unreachable: %s" % (
-            node["host"], node["poc_port"], node["host"], node["inference_port"], exc)
-    if enabled and state == "STOPPED" and node["models"]:
-        model, spec = next(iter(node["models"].items()))
+    except (OSError, ValueError):
+        return None
+    status = ML_STATES.get(state, "UNKNOWN")
+    if status == "INFERENCE":
         try:
-            _http_json("POST", poc_url + "/api/v1/inference/up", timeout,
-                       {"model": model, "dtype": "auto", "additional_args": spec.get("args") or []})
-            state = (_http_json("GET", poc_url + "/api/v1/state", timeout) or {}).get("state", "")
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode("utf-8", "replace")
-            return "FAILED", "ML node refused to start %s: HTTP %d %s" % (model, exc.code, detail)
-        except (OSError, ValueError) as exc:
-            return "FAILED", "starting %s on the ML node failed: %s" % (model, exc)
-    return ML_STATES.get(state, "UNKNOWN"), ""
+            _http_json("GET", inference_url + "/health", timeout)
+        except (OSError, ValueError):
+            return "FAILED"
+    return status
 
 
 class Handler(JSONHandler):
@@ -462,8 +499,7 @@ class Handler(JSONHandler):
         if method == "GET" and path in sim.extras:
             return self._send(200, sim.extras[path]())
         if method == "POST" and path == "/sim/epoch":
-            sim.epoch += 1
-            return self._send(200, {"epoch": sim.epoch})
+            return self._send(200, {"epoch": sim.next_epoch()})
         if method == "POST" and path == "/sim/faults":
             sim.inject(**self._body())
             return self._send(200, {"faults": len(sim.faults)})

@@ -3,8 +3,11 @@
 """Stand-ins for the network node's chain-side containers: ``node``, ``tmkms`` and ``explorer``.
 
 * node (ghcr.io/product-science/inferenced): CometBFT's GET /status on 26657 with a block
-  height that grows (one block per SIM_BLOCK_SECONDS, default 1) and catching_up false, and
-  a TCP listener on the p2p port 26656 (published as 5000). The image's init-docker.sh runs
+  height that grows (one block per SIM_BLOCK_SECONDS, default 1), and a TCP listener on the p2p
+  port 26656 (published as 5000). For its first SIM_SYNC_SECONDS (default 0) it is a node that
+  syncs: catching_up true, the height behind. GET /sim/governance-models (not a real route: the
+  stand-ins' channel for the chain's state) lists the model ids of /root/genesis.json
+  app_state.inference.model_list, the chain's governance models (docs/conformance.md R8.1). The image's init-docker.sh runs
   this, so the compose file's ``command: ["sh", "./init-docker.sh"]`` stays as it is.
 * tmkms (ghcr.io/product-science/tmkms-softsign-with-keygen): creates its consensus key
   file under /root/.tmkms on the first start only, then keeps running.
@@ -17,6 +20,7 @@ import argparse
 import base64
 import datetime
 import hashlib
+import json
 import os
 import socket
 import threading
@@ -33,17 +37,25 @@ CHAIN_ID = "gonka-mainnet"
 
 
 class Chain:
-    def __init__(self, block_seconds=1.0, moniker="node", validator_key=b""):
+    def __init__(self, block_seconds=1.0, moniker="node", validator_key=b"", sync_seconds=0.0, models=()):
         self.started = time.time()
         self.block_seconds = block_seconds
         self.moniker = moniker
         self.validator_key = validator_key or os.urandom(32)
+        self.sync_seconds = sync_seconds
+        self.models = list(models)
 
     def height(self):
         return int((time.time() - self.started) / self.block_seconds) + 1
 
+    def catching_up(self):
+        return time.time() - self.started < self.sync_seconds
+
     def status(self):
         height = self.height()
+        catching_up = self.catching_up()
+        if catching_up:     # a syncing node is behind: it reached a fraction of the network's height
+            height = max(1, int(height * (time.time() - self.started) / self.sync_seconds))
         block_time = datetime.datetime.fromtimestamp(self.started + (height - 1) * self.block_seconds,
                                                      datetime.timezone.utc)
         pub_key = base64.b64encode(self.validator_key).decode()
@@ -51,7 +63,7 @@ class Chain:
             "node_info": {"network": CHAIN_ID, "moniker": self.moniker, "version": "0.38.17"},
             "sync_info": {"latest_block_height": str(height),
                           "latest_block_time": block_time.isoformat().replace("+00:00", "Z"),
-                          "catching_up": False},
+                          "catching_up": catching_up},
             "validator_info": {"address": hashlib.sha256(self.validator_key).hexdigest()[:40].upper(),
                                "pub_key": {"type": "tendermint/PubKeyEd25519", "value": pub_key},
                                "voting_power": "0"}}}
@@ -62,6 +74,8 @@ class RPCHandler(JSONHandler):
         path = urlsplit(self.path).path
         if path == "/status":
             status, body = 200, self.server.chain.status()
+        elif path == "/sim/governance-models":
+            status, body = 200, self.server.chain.models
         elif path == "/health":
             status, body = 200, {"jsonrpc": "2.0", "id": -1, "result": {}}
         else:
@@ -93,6 +107,17 @@ def serve_p2p(host="0.0.0.0", port=26656):
     return listener
 
 
+def genesis_models(path):
+    """Model ids of a genesis file's app_state.inference.model_list (none when it has no list)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            genesis = json.load(handle)
+    except (OSError, ValueError):
+        return []
+    models = ((genesis.get("app_state") or {}).get("inference") or {}).get("model_list") or []
+    return [model["id"] for model in models if model.get("id")]
+
+
 def ensure_key(directory):
     """The tmkms consensus key: created once, kept across restarts."""
     path = os.path.join(directory, "secrets", "priv_validator_key.softsign")
@@ -115,7 +140,9 @@ def main(argv=None):
     parser.add_argument("role", choices=("node", "tmkms", "explorer"))
     args = parser.parse_args(argv)
     if args.role == "node":
-        chain = Chain(float(os.environ.get("SIM_BLOCK_SECONDS", "1")), os.environ.get("KEY_NAME", "node"))
+        chain = Chain(float(os.environ.get("SIM_BLOCK_SECONDS", "1")), os.environ.get("KEY_NAME", "node"),
+                      sync_seconds=float(os.environ.get("SIM_SYNC_SECONDS", "0")),
+                      models=genesis_models(os.environ.get("SIM_GENESIS", "/root/genesis.json")))
         serve_rpc(chain)
         serve_p2p()
         print("node stand-in: rpc :26657, p2p :26656", flush=True)

@@ -1,24 +1,31 @@
 # Copyright (c) gonka.fleet contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Stand-in for the network node's ``api`` container (decentralized-api), the lab's
-ghcr.io/product-science/api image.
+ghcr.io/product-science/api image. Each behaviour cites its row of docs/conformance.md.
 
-Reads the environment variables the real container gets from the reference compose file
-(shared/reference/gonka-deploy-join/docker-compose.yml) and serves its three ports:
+Reads the environment variables the real container gets from the compose file and serves its
+three ports:
 
-* DAPI_API__ADMIN_SERVER_PORT (9200): the Admin API simulator (admin_api.py), persisting its
-  node list under /root/.dapi like the real api's database; NODE_CONFIG_PATH is read only at
-  the first start. Test routes: GET /sim/config (the environment received, secrets reduced
-  to "set"), GET /sim/callbacks (what arrived on 9100), plus those of admin_api.py.
+* DAPI_API__ADMIN_SERVER_PORT (9200): the Admin API simulator (admin_api.py). Its node list is
+  written under /root/.dapi but, like the real api (R1.1-R1.3), every start begins from an empty
+  list and merges NODE_CONFIG_PATH (node-config.json): nodes added through the Admin API alone
+  are gone after a restart. Test routes: GET /sim/config (the environment received, secrets
+  reduced to "set"), GET /sim/callbacks (what arrived on 9100), plus those of admin_api.py.
 * DAPI_API__ML_SERVER_PORT (9100): accepts the ML nodes' PoC callbacks (any POST) and records them.
-* DAPI_API__PUBLIC_SERVER_PORT (9000): GET /health, GET /v1/epochs/current/participants, and what
-  a seed node's API does for a host joining through it: POST /v1/participants (inferenced
-  register-new-participant), GET /v2/participants/{address} (404 until registered).
+* DAPI_API__PUBLIC_SERVER_PORT (9000): /v1 routes only (R6.1): GET /v1/epochs/current/participants,
+  GET /v1/governance/models (the chain's governance models, R8.1), and what a seed's API does for
+  a joining host: POST /v1/participants (inferenced register-new-participant) and
+  GET /v1/participants/{address} (200 {pubkey, balance}; 500 for an unknown address, R6.2).
 
-Every SIM_POLL_INTERVAL seconds (default 5) it polls each registered ML node like the real api
-(admin_api.Simulator.poll_once): unreachable nodes become FAILED in GET /admin/v1/nodes.
-Epochs advance with time like the chain's (about 24 h on mainnet): one every SIM_EPOCH_SECONDS
-(default 30), seen in epoch_group_id and in the epoch of a node's admin_state.
+Start (R3.1): with DAPI_CHAIN_NODE__URL set, nothing listens until the chain node's /status
+answers with catching_up false; the governance models are then read from the chain (the node
+stand-in's genesis). Without it (the lab's seed API) the servers start at once.
+
+Statuses (R2.1): every SIM_POLL_INTERVAL seconds (default 5; the real api polls every 60 s)
+it asks each registered ML node for its state. Epochs (R5.1, R2.3): one every SIM_EPOCH_SECONDS
+(default 30; about 24 h on mainnet); at each, admin_api.Simulator.next_epoch starts the models of
+the nodes that should be operational and stops the others. SIM_PARTICIPANT_DELAY (seconds, default
+0) delays when a participant posted here is listed (the seed lists new accounts late, R4.2).
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import json
 import os
 import threading
 import time
+import urllib.request
 from http.server import ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -74,10 +82,11 @@ class CallbackHandler(JSONHandler):
 
 class Participants(object):
     """Participants registered through this node's public API (it is the seed of another host),
-    persisted like the chain would keep them."""
+    persisted like the chain would keep them; listed SIM_PARTICIPANT_DELAY seconds after the POST."""
 
-    def __init__(self, path):
+    def __init__(self, path, delay=0.0):
         self.path = path
+        self.delay = delay
         self.lock = threading.Lock()
         self.by_address = {}
         if os.path.exists(path):
@@ -86,16 +95,23 @@ class Participants(object):
 
     def add(self, body):
         participant = {"address": inferenced.address_of(body["pub_key"]), "url": body["url"],
-                       "pubkey": body["pub_key"], "validator_key": body.get("validator_key"), "status": "ACTIVE"}
+                       "pubkey": body["pub_key"], "validator_key": body.get("validator_key"), "status": "ACTIVE",
+                       "listed_at": time.time() + self.delay}
         with self.lock:
             self.by_address[participant["address"]] = participant
             with open(self.path, "w", encoding="utf-8") as handle:
                 json.dump(self.by_address, handle)
         return participant
 
+    def get(self, address):
+        found = self.by_address.get(address)
+        if found and found.get("listed_at", 0) <= time.time():
+            return found
+        return None
+
 
 class PublicHandler(JSONHandler):
-    """9000: the public API behind the proxy."""
+    """9000: the public API behind the proxy: /v1 routes only (R6.1)."""
 
     def do_POST(self):  # noqa: N802
         if urlsplit(self.path).path == "/v1/participants":
@@ -103,16 +119,18 @@ class PublicHandler(JSONHandler):
             if not body.get("url") or not body.get("pub_key"):
                 return self.send_json(400, {"error": "url and pub_key are required"})
             return self.send_json(200, self.server.participants.add(body))
-        return self.send_json(404, {"error": "Not Found"})
+        return self.send_json(404, {"message": "Not Found"})
 
     def do_GET(self):  # noqa: N802
         path = urlsplit(self.path).path
         sim = self.server.sim
-        if path == "/health":
-            return self.send_json(200, {"status": "ok"})
-        if path.startswith("/v2/participants/"):
-            found = self.server.participants.by_address.get(path.rsplit("/", 1)[1])
-            return self.send_json(200, found) if found else self.send_json(404, {"error": "participant not found"})
+        if path.startswith("/v1/participants/"):
+            found = self.server.participants.get(path.rsplit("/", 1)[1])
+            if not found:    # the chain query fails: the handler returns the error, a 500 (R6.2)
+                return self.send_json(500, {"error": "rpc error: code = NotFound desc = participant not found"})
+            return self.send_json(200, {"pubkey": found["pubkey"], "balance": 0})
+        if path == "/v1/governance/models":
+            return self.send_json(200, {"models": [{"id": m} for m in sim.governance_models]})
         if path == "/v1/epochs/current/participants":
             models = sorted(set(m for entry in sim.list() for m in entry["node"]["models"]))
             participant = {"index": os.environ.get("ACCOUNT_PUBKEY", ""), "weight": len(sim.live),
@@ -120,7 +138,24 @@ class PublicHandler(JSONHandler):
             participants = [participant] if sim.live else []
             return self.send_json(200, {"active_participants": {"participants": participants,
                                                                 "epoch_group_id": sim.epoch}})
-        return self.send_json(404, {"error": "Not Found"})
+        return self.send_json(404, {"message": "Not Found"})
+
+
+def wait_for_chain(url, interval=2.0):
+    """R3.1: the real api serves nothing until its chain queries succeed (it exits and is restarted
+    meanwhile). Returns the governance models of the chain (the node stand-in reads its genesis)."""
+    while True:
+        try:
+            with urllib.request.urlopen(url.rstrip("/") + "/status", timeout=5) as response:
+                sync = json.loads(response.read())["result"]["sync_info"]
+            if not sync["catching_up"]:
+                with urllib.request.urlopen(url.rstrip("/") + "/sim/governance-models", timeout=5) as response:
+                    return json.loads(response.read())
+            print("api stand-in: chain at height %s is catching up; not serving yet"
+                  % sync["latest_block_height"], flush=True)
+        except (OSError, ValueError, KeyError) as exc:
+            print("api stand-in: chain queries fail (%s); not serving yet" % exc, flush=True)
+        time.sleep(interval)
 
 
 def serve(port, handler, host="0.0.0.0", **attributes):
@@ -137,31 +172,36 @@ def main():
     env = os.environ
     state_dir = env.get("SIM_STATE_DIR", "/root/.dapi")
     os.makedirs(state_dir, exist_ok=True)
-    governance = [m for m in env.get("SIM_GOVERNANCE_MODELS", "").split(",") if m] \
-        or list(admin_api.DEFAULT_GOVERNANCE_MODELS)
+    governance = [m for m in env.get("SIM_GOVERNANCE_MODELS", "").split(",") if m]
+    if env.get("DAPI_CHAIN_NODE__URL"):
+        governance = wait_for_chain(env["DAPI_CHAIN_NODE__URL"]) or governance
     node_config = env.get("NODE_CONFIG_PATH")
-    sim = admin_api.Simulator(governance_models=governance, release=env.get("SIM_RELEASE", "launch"),
+    sim = admin_api.Simulator(governance_models=governance or list(admin_api.DEFAULT_GOVERNANCE_MODELS),
+                              release=env.get("SIM_RELEASE", "launch"),
                               persist_path=os.path.join(state_dir, "nodes.json"),
                               node_config_path=node_config if node_config and os.path.exists(node_config) else None)
     callbacks = serve(int(env.get("DAPI_API__ML_SERVER_PORT", "9100")), CallbackHandler,
                       callbacks=[], lock=threading.Lock())
     serve(int(env.get("DAPI_API__PUBLIC_SERVER_PORT", "9000")), PublicHandler, sim=sim,
-          participants=Participants(os.path.join(state_dir, "participants.json")))
+          participants=Participants(os.path.join(state_dir, "participants.json"),
+                                    float(env.get("SIM_PARTICIPANT_DELAY", "0"))))
     sim.extras["/sim/config"] = lambda: received_config(env)
     sim.extras["/sim/callbacks"] = lambda: list(callbacks.callbacks)
     admin = admin_api.AdminAPIServer(("0.0.0.0", int(env.get("DAPI_API__ADMIN_SERVER_PORT", "9200"))), sim)
     threading.Thread(target=admin.serve_forever, daemon=True).start()
-    print("api stand-in: admin :%s, ml :%s, public :%s" % (
-        admin.server_address[1], callbacks.server_address[1], env.get("DAPI_API__PUBLIC_SERVER_PORT", "9000")),
-        flush=True)
+    print("api stand-in: admin :%s, ml :%s, public :%s, %d nodes from node-config.json" % (
+        admin.server_address[1], callbacks.server_address[1], env.get("DAPI_API__PUBLIC_SERVER_PORT", "9000"),
+        len(sim.live)), flush=True)
     interval = float(env.get("SIM_POLL_INTERVAL", "5"))
-    # the chain's epochs advance with time (about 24 h on mainnet); here every SIM_EPOCH_SECONDS
     epoch_seconds = float(env.get("SIM_EPOCH_SECONDS", "30"))
-    started = time.time()
+    next_epoch_at = time.time() + epoch_seconds
     while True:
         time.sleep(interval)
-        sim.epoch = 1 + int((time.time() - started) // epoch_seconds)
-        sim.poll_once()
+        if time.time() >= next_epoch_at:
+            next_epoch_at += epoch_seconds
+            sim.next_epoch()
+        else:
+            sim.poll_once()
 
 
 if __name__ == "__main__":

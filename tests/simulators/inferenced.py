@@ -9,9 +9,12 @@ network_node role runs there (shared/reference/operator-notes.md, quickstart ste
 * ``inferenced keys add NAME --keyring-backend file``: reads the passphrase twice from stdin and
   writes the key to <home>/keyring-file/NAME.info; a name that exists asks to override it and,
   without a "y", ends with "Error: aborted" (rc 1) - running it twice never replaces a key.
-* ``inferenced register-new-participant PUBLIC_URL ACCOUNT_PUBKEY --node-address SEED_API_URL``:
-  POSTs the participant to the seed's public API (/v1/participants) and prints
-  "Found participant: ADDRESS (url: PUBLIC_URL, status: ACTIVE)".
+* ``inferenced register-new-participant PUBLIC_URL ACCOUNT_PUBKEY --node-address SEED_API_URL``
+  (docs/conformance.md R4.1-R4.3): reads the consensus key from the chain node's /status at
+  $DAPI_CHAIN_NODE__URL with one 10-second call and no retry (no node: an error, rc 1), POSTs
+  the participant to the seed's public API (/v1/participants), then polls
+  SEED/v1/participants/ADDRESS every 2 s for 30 s (SIM_PARTICIPANT_WAIT): when listed it prints
+  "Found participant with pubkey: ...", otherwise a warning - and exits 0 either way.
 
 Addresses are derived from the public key as ``gonka1`` + 38 hex digits of its sha256 (the real
 CLI uses bech32 of the key's hash; what matters here is one stable address per key). Every call
@@ -25,6 +28,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 import urllib.request
 
 
@@ -91,17 +95,43 @@ def keys(home, args):
     return fail("unknown keys command %s" % action)
 
 
+def _get_json(url, timeout):
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return json.loads(response.read())
+
+
 def register(args):
     url, pubkey = positional(args)[:2]
-    seed = option(args, "--node-address")
-    body = json.dumps({"url": url, "pub_key": pubkey, "validator_key": "standin-consensus-key"}).encode()
-    request = urllib.request.Request(seed.rstrip("/") + "/v1/participants", data=body, method="POST",
+    seed = option(args, "--node-address").rstrip("/")
+    chain = os.environ.get("DAPI_CHAIN_NODE__URL", "")
+    if not chain:
+        return fail("DAPI_CHAIN_NODE__URL environment variable is not set")
+    try:
+        status = _get_json(chain.rstrip("/") + "/status", 10)
+        consensus_key = status["result"]["validator_info"]["pub_key"]["value"]
+    except (OSError, ValueError, KeyError) as exc:
+        return fail("failed to auto-fetch consensus key: node RPC endpoint not responding: %s" % exc)
+    body = json.dumps({"url": url, "pub_key": pubkey, "validator_key": consensus_key}).encode()
+    request = urllib.request.Request(seed + "/v1/participants", data=body, method="POST",
                                      headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=30) as response:
         response.read()
+    print("Participant registration successful.")
     address = address_of(pubkey)
-    print("Found participant: %s (url: %s, status: ACTIVE)" % (address, url))
-    print("Participant is now available at %s/v2/participants/%s" % (seed.rstrip("/"), address))
+    participant_url = "%s/v1/participants/%s" % (seed, address)
+    deadline = time.time() + float(os.environ.get("SIM_PARTICIPANT_WAIT", "30"))
+    while time.time() < deadline:
+        time.sleep(min(2.0, max(0.0, deadline - time.time())))
+        try:
+            found = _get_json(participant_url, 5)
+        except (OSError, ValueError):
+            continue
+        if found.get("pubkey"):
+            print("Found participant with pubkey: %s (balance: %s)" % (found["pubkey"], found.get("balance", 0)))
+            print("Participant is now available at %s" % participant_url)
+            return 0
+    print("Warning: timeout waiting for participant to be available")
+    print("You can manually check your participant at %s" % participant_url)
     return 0
 
 

@@ -1,6 +1,6 @@
 # Copyright (c) gonka.fleet contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The Admin API stand-in against the facts of shared/reference/ADMIN_API.md, route by route.
+"""The Admin API stand-in against the upstream source, route by route (rows of docs/conformance.md).
 
 These tests talk plain HTTP (urllib), not the collection's client, so a drift of the
 stand-in from the reference fails here and not only through the modules.
@@ -186,17 +186,56 @@ def test_unknown_route_is_a_json_404(api_sim):
 
 
 # ---- persistence ---------------------------------------------------------------------
-def test_node_config_is_read_only_at_the_first_start(tmp_path):
+def test_a_restart_keeps_only_node_config_json(tmp_path):
+    """R1.1-R1.4: every start begins from the image's empty list and merges node-config.json;
+    nodes that only the Admin API added are gone after a restart."""
     config = tmp_path / "node-config.json"
     config.write_text(json.dumps([api_node("node1", "inference", inference_port=5000)]))
     state = tmp_path / "nodes.json"
     first = simmod.Simulator(persist_path=str(state), node_config_path=str(config))
     assert [e["node"]["id"] for e in first.list()] == ["node1"]
-    first.delete("node1")
     first.create(api_node("ml9", "10.0.0.9"))
-    config.write_text(json.dumps([api_node("edited", "inference")]))
+    assert [n["id"] for n in json.loads(state.read_text())] == ["node1", "ml9"]
     second = simmod.Simulator(persist_path=str(state), node_config_path=str(config))
-    assert [e["node"]["id"] for e in second.list()] == ["ml9"]
+    assert [e["node"]["id"] for e in second.list()] == ["node1"]
+    assert [n["id"] for n in json.loads(state.read_text())] == ["node1"]
+    config.write_text(json.dumps([api_node("ml9", "10.0.0.9"), api_node("ml8", "10.0.0.8")]))
+    third = simmod.Simulator(persist_path=str(state), node_config_path=str(config))
+    assert [e["node"]["id"] for e in third.list()] == ["ml9", "ml8"]
+
+
+def test_a_restart_without_node_config_forgets_every_node(tmp_path):
+    """R1.1: no node-config.json, no nodes after a restart."""
+    state = tmp_path / "nodes.json"
+    first = simmod.Simulator(persist_path=str(state))
+    first.create(api_node("ml1", "10.0.0.1"))
+    assert simmod.Simulator(persist_path=str(state)).list() == []
+
+
+def test_a_restart_enables_every_node(tmp_path):
+    """R1.5: admin state lives in memory; a restarted api registers every node enabled."""
+    config = tmp_path / "node-config.json"
+    config.write_text(json.dumps([api_node("ml1", "10.0.0.1")]))
+    first = simmod.Simulator(node_config_path=str(config), epoch=3)
+    first.set_enabled("ml1", False)
+    second = simmod.Simulator(node_config_path=str(config), epoch=4)
+    assert second.list()[0]["state"]["admin_state"] == {"enabled": True, "epoch": 4}
+
+
+def test_duplicate_ids_in_node_config_stop_the_start(tmp_path):
+    """R1.3: loadNodeConfig refuses duplicate ids."""
+    config = tmp_path / "node-config.json"
+    config.write_text(json.dumps([api_node("ml1", "10.0.0.1"), api_node("ml1", "10.0.0.2")]))
+    with pytest.raises(ValueError, match="duplicate node ID found in config: ml1"):
+        simmod.Simulator(node_config_path=str(config))
+
+
+def test_hardware_is_kept_as_sent_at_launch(tmp_path):
+    """R7.1: the launch api detects no hardware; what the registration sends is stored."""
+    sim = simmod.Simulator(detected_hardware=[{"type": "NVIDIA H200", "count": 1}])
+    assert sim.create(api_node("ml1", "10.0.0.1"))["hardware"] is None
+    sent = dict(api_node("ml2", "10.0.0.2"), hardware=[{"type": "NVIDIA H200", "count": 8}])
+    assert sim.create(sent)["hardware"] == [{"type": "NVIDIA H200", "count": 8}]
 
 
 def test_runs_as_a_process_with_flags(tmp_path, closed_port):

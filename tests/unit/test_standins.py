@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The lab's stand-ins for the Gonka containers, route by route, on loopback.
 
-What each route must do comes from shared/reference/ADMIN_API.md ("What the api does with a
-registered node", "ML node") and the reference compose files.
+What each route must do comes from the upstream source: each test names the row of
+docs/conformance.md it pins.
 """
 
 from __future__ import annotations
@@ -96,56 +96,100 @@ def test_mlnode_refuses_a_model_missing_from_the_offline_cache(ml):
 
 
 # ---- the api polling registered nodes ----------------------------------------------------
-def test_api_starts_and_reports_an_enabled_reachable_node(ml):
+def test_api_reports_a_new_reachable_node_stopped_until_the_epoch_ends(ml):
+    """R2.1, R2.3, R2.4: a new node is UNKNOWN, STOPPED once reached; nothing starts a model
+    before the next epoch, which gives the node its epoch models and starts the first."""
     node, _mgmt, _inference, poc_port, inference_port = ml
     sim = Simulator()
     sim.create(api_node("ml1", "127.0.0.1", inference_port=inference_port, poc_port=poc_port))
+    assert sim.list()[0]["state"]["current_status"] == "UNKNOWN"
     sim.poll_once()
     state = sim.list()[0]["state"]
-    assert state["current_status"] == "INFERENCE" and state["failure_reason"] == ""
+    assert state["current_status"] == "STOPPED" and state["epoch_models"] == {}
+    assert node.model is None
+    assert ("management", "POST", "/api/v1/inference/up") not in node.requests
+    assert sim.next_epoch() == 2
+    state = sim.list()[0]["state"]
+    assert state["current_status"] == "INFERENCE" and list(state["epoch_models"]) == [MODEL]
     assert node.model == MODEL and node.args == ["--quantization", "fp8"]
-    assert ("management", "POST", "/api/v1/inference/up") in node.requests
     assert ("inference", "GET", "/health") in node.requests
 
 
-def test_api_leaves_a_disabled_node_stopped(ml):
+def test_api_disabled_node_serves_until_its_epoch_ends(ml):
+    """R5.1: ShouldBeOperational - disabled in epoch N, the node works until N ends."""
     node, _mgmt, _inference, poc_port, inference_port = ml
     sim = Simulator()
     sim.create(api_node("ml1", "127.0.0.1", inference_port=inference_port, poc_port=poc_port))
+    sim.next_epoch()
+    assert node.model == MODEL
     sim.set_enabled("ml1", False)
+    assert sim.should_be_operational("ml1")
     sim.poll_once()
-    assert sim.list()[0]["state"]["current_status"] == "STOPPED"
+    assert sim.list()[0]["state"]["current_status"] == "INFERENCE"
+    sim.next_epoch()
+    assert not sim.should_be_operational("ml1")
+    state = sim.list()[0]["state"]
+    assert state["current_status"] == "STOPPED" and state["epoch_models"] == {}
     assert node.model is None
 
 
-def test_api_reports_a_model_the_ml_node_cannot_start(hf_home):
+def test_should_be_operational_follows_the_broker():
+    """R5.1: enabled in epoch N works in N only in the inference phase, from N+1 always."""
+    sim = Simulator(epoch=5)
+    sim.create(api_node("ml1", "10.0.0.5"))
+    assert sim.should_be_operational("ml1", phase="inference")
+    assert not sim.should_be_operational("ml1", phase="poc")
+    sim.epoch = 6
+    assert sim.should_be_operational("ml1", phase="poc")
+    sim.set_enabled("ml1", False)
+    assert sim.should_be_operational("ml1")
+    sim.epoch = 7
+    assert not sim.should_be_operational("ml1")
+
+
+def test_api_reports_failed_when_inference_health_fails(hf_home):
+    """R2.2: INFERENCE whose inference /health does not answer becomes FAILED."""
     node = mlnode.MLNode(hf_home)
     management, inference = mlnode.serve(node, "127.0.0.1", free_port(), free_port())
     try:
-        sim = Simulator(governance_models=["Qwen/QwQ-32B"])
-        sim.create(api_node("ml1", "127.0.0.1", model="Qwen/QwQ-32B", inference_port=inference.server_address[1],
+        sim = Simulator()
+        sim.create(api_node("ml1", "127.0.0.1", inference_port=inference.server_address[1],
                             poc_port=management.server_address[1]))
-        sim.poll_once()
-        state = sim.list()[0]["state"]
-        assert state["current_status"] == "FAILED"
-        assert state["failure_reason"].startswith("ML node refused to start Qwen/QwQ-32B: HTTP 409")
-        assert "not in the HF cache" in state["failure_reason"]
+        sim.next_epoch()
+        assert sim.list()[0]["state"]["current_status"] == "INFERENCE"
+        inference.shutdown()
+        inference.server_close()
+        sim.poll_once(timeout=0.5)
+        assert sim.list()[0]["state"]["current_status"] == "FAILED"
     finally:
-        for server in (management, inference):
-            server.shutdown()
-            server.server_close()
+        management.shutdown()
+        management.server_close()
 
 
-def test_api_marks_an_unreachable_node_failed():
+def test_api_leaves_an_unreachable_node_unknown():
+    """R2.1: a failed status query is skipped - never FAILED-with-reason, it stays UNKNOWN."""
     sim = Simulator()
     sim.create(api_node("ml1", "127.0.0.1", inference_port=free_port(), poc_port=free_port()))
     sim.poll_once(timeout=0.5)
+    sim.next_epoch(timeout=0.5)
     state = sim.list()[0]["state"]
-    assert state["current_status"] == "FAILED"
-    assert "unreachable" in state["failure_reason"]
+    assert state["current_status"] == "UNKNOWN"
+    assert state["failure_reason"] == ""
+
+
+def test_api_keeps_the_last_status_of_a_node_that_went_away(ml):
+    """R2.1: once reached, a node that stops answering keeps its last status."""
+    node, _mgmt, _inference, poc_port, inference_port = ml
+    sim = Simulator()
+    sim.create(api_node("ml1", "127.0.0.1", inference_port=inference_port, poc_port=poc_port))
+    sim.poll_once()
+    sim.live["ml1"]["poc_port"] = free_port()      # as if the ML node's host were gone
+    sim.poll_once(timeout=0.5)
+    assert sim.list()[0]["state"]["current_status"] == "STOPPED"
 
 
 def test_api_uses_version_and_segments_in_the_urls():
+    """R10.6: the URL is http://host:port[/version]segment (launch nodes have no version)."""
     node = api_node("ml1", "10.0.0.5", version="v3.0.8", poc_segment="/mgmt", inference_segment="/inf")
     assert node_urls(node) == ("http://10.0.0.5:8080/v3.0.8/mgmt", "http://10.0.0.5:5050/v3.0.8/inf")
 
@@ -159,21 +203,27 @@ def test_api_records_the_environment_without_secrets():
     assert gonka_api.received_config({})["KEYRING_PASSWORD"] == "unset"
 
 
-def test_api_callback_and_public_ports():
-    sim = Simulator()
+def test_api_callback_and_public_ports(tmp_path):
+    """R6.1, R6.4, R8.1: /v1 routes only; epochs; the chain's governance models."""
+    sim = Simulator(governance_models=["Qwen/QwQ-32B", MODEL])
     sim.create(api_node("ml1", "10.0.0.5"))
     callbacks = gonka_api.serve(0, gonka_api.CallbackHandler, host="127.0.0.1", callbacks=[], lock=threading.Lock())
-    public = gonka_api.serve(0, gonka_api.PublicHandler, host="127.0.0.1", sim=sim)
+    public = gonka_api.serve(0, gonka_api.PublicHandler, host="127.0.0.1", sim=sim,
+                             participants=gonka_api.Participants(str(tmp_path / "p.json")))
     try:
         base = "http://127.0.0.1:%d" % callbacks.server_address[1]
         assert call("POST", base + "/v1/poc-batches/1", {"nonces": [1, 2]}) == (200, {"status": "OK"})
         assert callbacks.callbacks[0]["path"] == "/v1/poc-batches/1"
         assert json.loads(callbacks.callbacks[0]["body"]) == {"nonces": [1, 2]}
         pub = "http://127.0.0.1:%d" % public.server_address[1]
-        assert call("GET", pub + "/health") == (200, {"status": "ok"})
+        assert call("GET", pub + "/health")[0] == 404
+        assert call("GET", pub + "/v2/participants/gonka1x")[0] == 404
         status, body = call("GET", pub + "/v1/epochs/current/participants")
         assert status == 200
         assert body["active_participants"]["participants"][0]["models"] == [MODEL]
+        assert body["active_participants"]["epoch_group_id"] == 1
+        assert call("GET", pub + "/v1/governance/models") == (200, {"models": [{"id": "Qwen/QwQ-32B"},
+                                                                              {"id": MODEL}]})
     finally:
         for server in (callbacks, public):
             server.shutdown()
@@ -205,26 +255,87 @@ def test_inferenced_warm_key_is_never_made_twice(tmp_path):
     assert (tmp_path / "standin-calls.log").read_text().count("keys add warm") == 2
 
 
-def test_participant_registers_through_the_seed_api(tmp_path):
+@pytest.fixture
+def chain():
+    server = chain_node.serve_rpc(chain_node.Chain(block_seconds=0.05, validator_key=b"k" * 32),
+                                  host="127.0.0.1", port=0)
+    yield "http://127.0.0.1:%d" % server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def test_participant_registers_through_the_seed_api(tmp_path, chain, monkeypatch):
+    """R4.1, R4.3, R6.2: the consensus key comes from the node's /status; an unknown address
+    is a 500 on the seed; the CLI waits until the seed lists the account."""
     seed = gonka_api.serve(0, gonka_api.PublicHandler, host="127.0.0.1", sim=Simulator(),
                            participants=gonka_api.Participants(str(tmp_path / "participants.json")))
+    monkeypatch.setenv("DAPI_CHAIN_NODE__URL", chain)
     try:
         base = "http://127.0.0.1:%d" % seed.server_address[1]
         address = inferenced.address_of("PUBKEY")
-        assert call("GET", base + "/v2/participants/" + address)[0] == 404
+        assert call("GET", base + "/v1/participants/" + address)[0] == 500
         rc, out, _err = inferenced_cli(tmp_path, "register-new-participant", "http://1.2.3.4:8000", "PUBKEY",
                                        "--node-address", base)
-        assert rc == 0 and out.startswith("Found participant: %s (url: http://1.2.3.4:8000, status: ACTIVE)" % address)
-        status, body = call("GET", base + "/v2/participants/" + address)
-        assert status == 200 and body["url"] == "http://1.2.3.4:8000" and body["pubkey"] == "PUBKEY"
-        # persisted: a restarted api still lists it
-        assert gonka_api.Participants(str(tmp_path / "participants.json")).by_address[address]["status"] == "ACTIVE"
+        assert rc == 0 and "Found participant with pubkey: PUBKEY" in out
+        assert call("GET", base + "/v1/participants/" + address) == (200, {"pubkey": "PUBKEY", "balance": 0})
+        stored = gonka_api.Participants(str(tmp_path / "participants.json")).by_address[address]
+        assert stored["validator_key"] == chain_node.Chain(validator_key=b"k" * 32).status()[
+            "result"]["validator_info"]["pub_key"]["value"]
+    finally:
+        seed.shutdown()
+        seed.server_close()
+
+
+def test_participant_registration_fails_without_the_node_rpc(tmp_path, monkeypatch):
+    """R4.1: one /status call, no retry: no node, no registration."""
+    monkeypatch.setenv("DAPI_CHAIN_NODE__URL", "http://127.0.0.1:%d" % free_port())
+    rc, out, err = inferenced_cli(tmp_path, "register-new-participant", "http://1.2.3.4:8000", "PUBKEY",
+                                  "--node-address", "http://127.0.0.1:%d" % free_port())
+    assert rc == 1 and "failed to auto-fetch consensus key" in err and "Found participant" not in out
+
+
+def test_participant_listed_late_exits_zero_without_found(tmp_path, chain, monkeypatch):
+    """R4.2: the seed lists the account after the CLI's wait: a warning, and still rc 0."""
+    seed = gonka_api.serve(0, gonka_api.PublicHandler, host="127.0.0.1", sim=Simulator(),
+                           participants=gonka_api.Participants(str(tmp_path / "participants.json"), delay=60))
+    monkeypatch.setenv("DAPI_CHAIN_NODE__URL", chain)
+    monkeypatch.setenv("SIM_PARTICIPANT_WAIT", "1")
+    try:
+        base = "http://127.0.0.1:%d" % seed.server_address[1]
+        rc, out, _err = inferenced_cli(tmp_path, "register-new-participant", "http://1.2.3.4:8000", "PUBKEY",
+                                       "--node-address", base)
+        assert rc == 0 and "Found participant" not in out and "Warning: timeout" in out
     finally:
         seed.shutdown()
         seed.server_close()
 
 
 # ---- node, tmkms -----------------------------------------------------------------------------
+def test_node_syncs_then_is_caught_up():
+    """R3.1 (what the api waits for): catching_up true while syncing, the height behind."""
+    chain = chain_node.Chain(block_seconds=0.01, sync_seconds=0.5)
+    syncing = chain.status()["result"]["sync_info"]
+    assert syncing["catching_up"] is True
+    time.sleep(0.6)
+    assert chain.status()["result"]["sync_info"]["catching_up"] is False
+
+
+def test_node_reads_the_governance_models_of_its_genesis(tmp_path):
+    """R8.1: the chain's governance models are genesis app_state.inference.model_list."""
+    genesis = tmp_path / "genesis.json"
+    genesis.write_text(json.dumps({"app_state": {"inference": {"model_list": [
+        {"id": "Qwen/QwQ-32B", "units_of_compute_per_token": 1000}, {"id": "Qwen/Qwen2.5-7B-Instruct"}]}}}))
+    assert chain_node.genesis_models(str(genesis)) == ["Qwen/QwQ-32B", "Qwen/Qwen2.5-7B-Instruct"]
+    assert chain_node.genesis_models(str(tmp_path / "none.json")) == []
+    server = chain_node.serve_rpc(chain_node.Chain(models=["Qwen/QwQ-32B"]), host="127.0.0.1", port=0)
+    try:
+        assert call("GET", "http://127.0.0.1:%d/sim/governance-models" % server.server_address[1]) == (
+            200, ["Qwen/QwQ-32B"])
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_node_status_height_grows_and_is_not_catching_up():
     chain = chain_node.Chain(block_seconds=0.05)
     server = chain_node.serve_rpc(chain, host="127.0.0.1", port=0)

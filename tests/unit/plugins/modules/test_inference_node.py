@@ -13,7 +13,7 @@ from ansible_collections.gonka.fleet.tests.unit.helpers import api_node, node
 
 LATER = pytest.mark.parametrize("api_sim", [{"release": "later"}], indirect=True)
 DETECTING = pytest.mark.parametrize(
-    "api_sim", [{"detected_hardware": [{"type": "NVIDIA H200", "count": 1}]}], indirect=True)
+    "api_sim", [{"release": "later", "detected_hardware": [{"type": "NVIDIA H200", "count": 1}]}], indirect=True)
 
 
 @pytest.fixture
