@@ -61,6 +61,7 @@ APT_ADDRESS = "10.231.0.2"
 SEED_CONTAINER = "gonka-lab-seed"
 SEED_ADDRESS = "10.231.0.4"
 SEED_PORT = 8000
+SEED_PARTICIPANT_DELAY = 40
 HUB_CONTAINER = "gonka-lab-hub"
 HUB_ADDRESS = "10.231.0.3"
 HUB_REPOS = ["Qwen/Qwen3-32B-FP8"]
@@ -318,8 +319,9 @@ def seed():
     image = [item["image"] for item in read_catalog() if item["dockerfile"] == "api.Dockerfile"][0]
     docker("run", "-d", "--name", SEED_CONTAINER, "--label", LABEL, "--network", NETWORKS["public"][0],
            "--ip", SEED_ADDRESS, "-e", "DAPI_API__PUBLIC_SERVER_PORT=%d" % SEED_PORT, "-e", "SIM_STATE_DIR=/tmp/dapi",
-           image)
-    _wait_http("http://%s:%d/health" % (SEED_ADDRESS, SEED_PORT), "the seed API")
+           # the seed lists a new account later than the CLI's own 30 s wait (docs/conformance.md R4.2)
+           "-e", "SIM_PARTICIPANT_DELAY=%d" % SEED_PARTICIPANT_DELAY, image)
+    _wait_http("http://%s:%d/v1/epochs/current/participants" % (SEED_ADDRESS, SEED_PORT), "the seed API")
     log("seed node API (api stand-in) at http://%s:%d/" % (SEED_ADDRESS, SEED_PORT))
 
 
@@ -362,9 +364,12 @@ def check_images():
     commands = {"node": ["sh", "./init-docker.sh"]}
     images_of = {"tmkms": by_name["tmkms-softsign-with-keygen"], "node": by_name["inferenced"], "api": by_name["api"],
                  "explorer": by_name["explorer"], "proxy": by_name["proxy"], "mlnode": by_name["mlnode"]}
-    probes = [("api", 9200, "/admin/v1/nodes", "[]"), ("api", 9000, "/health", "ok"), ("api", 9100, "/health", "ok"),
+    probes = [("api", 9200, "/admin/v1/nodes", "[]"), ("api", 9000, "/v1/governance/models", "models"),
+              ("api", 9100, "/health", "ok"),
               ("node", 26657, "/status", "catching_up"), ("explorer", 5173, "/", "explorer"),
-              ("proxy", 80, "/health", "ok"), ("proxy", 80, "/v1/epochs/current/participants", "participants"),
+              ("proxy", 80, "/health", "healthy"), ("proxy", 80, "/v1/epochs/current/participants", "participants"),
+              ("proxy", 80, "/api/v1/epochs/current/participants", "participants"),
+              ("proxy", 80, "/v2/participants/x", "explorer"),
               ("proxy", 80, "/chain-rpc/status", "latest_block_height"),
               ("mlnode", 8080, "/api/v1/state", "STOPPED"), ("mlnode", 5000, "/v1/models", "list")]
     failures = []

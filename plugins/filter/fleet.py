@@ -61,10 +61,21 @@ def registration_problems(ml_host_names, hostvars, catalog):
     return problems
 
 
+def hardware(gpu_names):
+    """The node's ``hardware`` ([{type, count}] sorted by type) from the model names of its GPUs;
+    empty without GPUs. The launch api detects none itself (docs/conformance.md R7.1)."""
+    counts = {}
+    for name in gpu_names or []:
+        if name:
+            counts[name] = counts.get(name, 0) + 1
+    return [{"type": name, "count": counts[name]} for name in sorted(counts)]
+
+
 def registrations(ml_host_names, hostvars, catalog):
     """The node objects (inference_nodes' ``nodes``) of these ML hosts, from the fact
     ``gonka_ml_node_registration`` the ml_node role sets and the model catalog; the tensor-parallel
-    size follows the GPUs the fact reports (``gpu_memory_mib``)."""
+    size follows the GPUs the fact reports (``gpu_memory_mib``), the hardware their names
+    (``gpu_names``; left out when the host has none)."""
     nodes = []
     for host in ml_host_names:
         record = hostvars[host].get("gonka_ml_node_registration")
@@ -80,7 +91,48 @@ def registrations(ml_host_names, hostvars, catalog):
             "models": _models(host, record["models"], record.get("model_args") or {}, catalog,
                               record.get("gpu_memory_mib")),
         })
+        if hardware(record.get("gpu_names")):
+            nodes[-1]["hardware"] = hardware(record.get("gpu_names"))
     return nodes
+
+
+def governance_problems(nodes, governance, hosts_by_id=None, source="the chain"):
+    """Models of these node objects that are not governance models of the chain (a registration
+    would get a 500, docs/conformance.md R8.2): one line per node naming its host and models."""
+    allowed = set(model.get("id") if isinstance(model, dict) else model for model in governance or [])
+    problems = []
+    for node in nodes:
+        missing = sorted(model for model in node.get("models") or {} if model not in allowed)
+        if missing:
+            problems.append("%s: %s not a governance model of %s (it has: %s)" % (
+                (hosts_by_id or {}).get(node["id"], node["id"]), ", ".join(missing),
+                source, ", ".join(sorted(allowed)) or "none"))
+    return problems
+
+
+def probe_report(results):
+    """One line per ML node from the results of ``ansible.builtin.wait_for`` looped over
+    ``[GET /admin/v1/nodes entry, port key]`` pairs: which of its ports did not answer from the
+    network node, or that they answer although the api has not reached the node yet."""
+    order, closed = [], {}
+    for result in results or []:
+        entry, key = result["item"]
+        node = entry["node"]
+        if node["id"] not in closed:
+            order.append(node)
+            closed[node["id"]] = []
+        # wait_for's success carries the state it waited for; a timeout only msg and elapsed
+        if result.get("failed") or "state" not in result:
+            closed[node["id"]].append("%s %s:%s does not answer (%s)" % (
+                key, node["host"], node[key], result.get("msg") or "closed"))
+    lines = []
+    for node in order:
+        if closed[node["id"]]:
+            lines.append("%s: %s" % (node["id"], ", ".join(closed[node["id"]])))
+        else:
+            lines.append("%s: ports %s:%s and %s:%s answer from here, but the api has not reached the node yet"
+                         % (node["id"], node["host"], node["poc_port"], node["host"], node["inference_port"]))
+    return lines
 
 
 def status_row(entry, row_format):
@@ -109,4 +161,5 @@ class FilterModule(object):
     def filters(self):
         return {"ml_hosts": ml_hosts, "network_node_of": network_node_of, "registrations": registrations,
                 "registration_problems": registration_problems, "status_row": status_row,
-                "model_seeds": model_seeds}
+                "model_seeds": model_seeds, "hardware": hardware, "governance_problems": governance_problems,
+                "probe_report": probe_report}

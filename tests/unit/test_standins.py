@@ -222,8 +222,8 @@ def test_api_callback_and_public_ports(tmp_path):
         assert status == 200
         assert body["active_participants"]["participants"][0]["models"] == [MODEL]
         assert body["active_participants"]["epoch_group_id"] == 1
-        assert call("GET", pub + "/v1/governance/models") == (200, {"models": [{"id": "Qwen/QwQ-32B"},
-                                                                              {"id": MODEL}]})
+        governance = {"models": [{"id": "Qwen/QwQ-32B"}, {"id": MODEL}]}
+        assert call("GET", pub + "/v1/governance/models") == (200, governance)
     finally:
         for server in (callbacks, public):
             server.shutdown()

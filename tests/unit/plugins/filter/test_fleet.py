@@ -9,7 +9,8 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.gonka.fleet.plugins.filter.fleet import (
-    ml_hosts, network_node_of, registration_problems, registrations, status_row)
+    governance_problems, hardware, ml_hosts, network_node_of, probe_report, registration_problems, registrations,
+    status_row)
 
 CATALOG = {"Qwen/Qwen3-32B-FP8": {"args": ["--quantization", "fp8"]},
            "Qwen/Qwen3-235B-A22B-Instruct-2507-FP8": {"args": ["--quantization", "fp8", "--kv-cache-dtype", "fp8"]}}
@@ -67,6 +68,50 @@ def test_registrations_from_facts_and_catalog():
                         "max_concurrent": 500, "models": {"Qwen/Qwen3-32B-FP8": {"args": ["--quantization", "fp8"]}}}
     assert nodes[1]["id"] == "gpu-2"
     assert nodes[1]["models"] == {"Qwen/Qwen3-235B-A22B-Instruct-2507-FP8": {"args": ["--tensor-parallel-size", "4"]}}
+
+
+def test_registrations_send_the_hardware_of_the_gpus():
+    """docs/conformance.md R7.1: the launch api detects no hardware, so the registration sends it."""
+    record = {"id": "ml1", "host": "10.0.0.11", "inference_port": 5050, "poc_port": 8080, "max_concurrent": 500,
+              "models": ["Qwen/Qwen3-32B-FP8"], "model_args": {}, "gpu_memory_mib": [143771] * 2,
+              "gpu_names": ["NVIDIA H200", "NVIDIA H200"]}
+    node = registrations(["ml1"], {"ml1": {"gonka_ml_node_registration": record}}, CATALOG)[0]
+    assert node["hardware"] == [{"type": "NVIDIA H200", "count": 2}]
+    record["gpu_names"] = []
+    assert "hardware" not in registrations(["ml1"], {"ml1": {"gonka_ml_node_registration": record}}, CATALOG)[0]
+
+
+def test_hardware_counts_gpus_by_model():
+    assert hardware(["NVIDIA H200", "NVIDIA B200", "NVIDIA H200", ""]) == [
+        {"type": "NVIDIA B200", "count": 1}, {"type": "NVIDIA H200", "count": 2}]
+    assert hardware(None) == [] and hardware([]) == []
+
+
+def test_governance_problems_name_host_and_model():
+    """R8.2: a model the chain does not list would be refused; named before any registration."""
+    nodes = [{"id": "ml1", "models": {"Qwen/Qwen3-32B-FP8": {}}},
+             {"id": "gpu-2", "models": {"Qwen/QwQ-32B": {}, "org/other": {}}}]
+    governance = [{"id": "Qwen/QwQ-32B", "units_of_compute_per_token": 1}, {"id": "Qwen/Qwen2.5-7B-Instruct"}]
+    assert governance_problems(nodes, governance, {"gpu-2": "ml2"}, "the chain (net1)") == [
+        "ml1: Qwen/Qwen3-32B-FP8 not a governance model of the chain (net1) "
+        "(it has: Qwen/QwQ-32B, Qwen/Qwen2.5-7B-Instruct)",
+        "ml2: org/other not a governance model of the chain (net1) (it has: Qwen/QwQ-32B, Qwen/Qwen2.5-7B-Instruct)"]
+    assert governance_problems(nodes[:1], ["Qwen/Qwen3-32B-FP8"]) == []
+
+
+def test_probe_report_names_the_ports_that_do_not_answer():
+    ml2 = {"node": {"id": "ml2", "host": "10.0.0.12", "poc_port": 8080, "inference_port": 5050}}
+    ml3 = {"node": {"id": "ml3", "host": "10.0.0.13", "poc_port": 8080, "inference_port": 5050}}
+    timeout = {"failed": False, "failed_when_result": False, "elapsed": 5,
+               "msg": "Timeout when waiting for 10.0.0.12:8080"}
+    results = [dict(timeout, item=[ml2, "poc_port"]),
+               {"elapsed": 0, "state": "started", "port": 5050, "item": [ml2, "inference_port"]},
+               {"elapsed": 0, "state": "started", "port": 8080, "item": [ml3, "poc_port"]},
+               {"elapsed": 0, "state": "started", "port": 5050, "item": [ml3, "inference_port"]}]
+    assert probe_report(results) == [
+        "ml2: poc_port 10.0.0.12:8080 does not answer (Timeout when waiting for 10.0.0.12:8080)",
+        "ml3: ports 10.0.0.13:8080 and 10.0.0.13:5050 answer from here, but the api has not reached the node yet"]
+    assert probe_report([]) == []
 
 
 def test_registrations_need_the_ml_node_fact():
