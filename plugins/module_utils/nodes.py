@@ -4,7 +4,7 @@
 """ML-node registrations: the node object, its validation, and reconciling a desired set with the Admin API.
 
 Shared by gonka.fleet.inference_node (one node) and gonka.fleet.inference_nodes (a list).
-The rules come from shared/reference/ADMIN_API.md:
+The rules come from the upstream source (docs/conformance.md of the collection):
 
 * an update is DELETE then POST: on the launch release a re-POST of a known id appends
   a duplicate to the api's persisted node list;

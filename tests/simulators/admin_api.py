@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Stand-in for the Gonka network node's Admin API (decentralized-api, port 9200).
 
-Reproduces the facts recorded in shared/reference/ADMIN_API.md, for the release the
+Reproduces the upstream behaviour cited in docs/conformance.md (R1, R2, R5, R7, R10), for the release the
 reference deploy files come from (``--release launch``, Aug 2025) and for later
 releases (``--release later``):
 

@@ -1,7 +1,7 @@
 # Copyright (c) gonka.fleet contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Stand-in for the ``inferenced`` CLI inside the api image, for the two commands the
-network_node role runs there (shared/reference/operator-notes.md, quickstart steps 9 and 10):
+network_node role runs there (docs/conformance.md R4, R10.9; the seed quickstart steps 9 and 10):
 
 * ``inferenced keys show NAME --keyring-backend file [-a]``: the key's address (rc 0), or
   "Error: NAME is not a valid name or address: key not found" (rc 1). The file keyring asks for

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Stand-in for the ML node container (``mlnode``), the lab's ghcr.io/product-science/mlnode image.
 
-It answers the routes the network node's api and the operator use (shared/reference/ADMIN_API.md,
+It answers the routes the network node's api and the operator use (docs/conformance.md R10.7,
 "ML node"), on the ports the real container listens on behind the ``inference`` nginx:
 
 * 8080, management: GET /api/v1/state -> {"state": STOPPED|INFERENCE|POW|TRAIN};
