@@ -123,20 +123,51 @@ def read_inventory(path):
 
 
 # ---- images -----------------------------------------------------------------------------
-def _role_image(reference):
-    """The image a role deploys: {role: R, key: K} -> gonka_R_images[K] of roles/R/defaults/main.yml."""
-    with open(os.path.join(ROOT, "roles", reference["role"], "defaults", "main.yml"), encoding="utf-8") as handle:
-        return yaml.safe_load(handle)["gonka_%s_images" % reference["role"]][reference["key"]]
+def releases():
+    """The release catalog the roles deploy from (roles/release/vars/main.yml) and its default release."""
+    with open(os.path.join(ROOT, "roles", "release", "vars", "main.yml"), encoding="utf-8") as handle:
+        catalog = yaml.safe_load(handle)["_gonka_release_catalog_shipped"]
+    with open(os.path.join(ROOT, "roles", "release", "defaults", "main.yml"), encoding="utf-8") as handle:
+        default = str(yaml.safe_load(handle)["gonka_release"])
+    return catalog, default
+
+
+def _tag(image):
+    """The local tag of a catalog image: without its digest (a local image cannot carry upstream's)."""
+    return image.split("@", 1)[0]
 
 
 def read_catalog():
+    """One build per stand-in and release: dicts with image (tag), key, release, dockerfile, files, args.
+    A tag two releases share (explorer:latest) is built once; differing build inputs for one tag fail."""
     with open(os.path.join(IMAGES_DIR, "standins.yml"), encoding="utf-8") as handle:
-        catalog = yaml.safe_load(handle)["standins"]
-    for item in catalog:
-        item["image"] = _role_image(item["image"])
-        item["args"] = dict((name, _role_image(value) if isinstance(value, dict) else value)
-                            for name, value in (item.get("args") or {}).items())
-    return catalog
+        standins = yaml.safe_load(handle)["standins"]
+    catalog, _default = releases()
+    builds = {}
+    for name, entry in catalog.items():
+        for item in standins:
+            image = entry["images"].get(item["image"])
+            if not image:
+                continue
+            args = {}
+            for arg, value in (item.get("args") or {}).items():
+                if isinstance(value, dict) and "image" in value:
+                    value = _tag(entry["images"][value["image"]])
+                elif isinstance(value, dict):
+                    value = entry[value["release"]]
+                args[arg] = value
+            build = {"image": _tag(image), "key": item["image"], "release": str(name), "dockerfile": item["dockerfile"],
+                     "files": item.get("files") or [], "args": args}
+            other = builds.setdefault(build["image"], build)
+            if (other["dockerfile"], other["files"], other["args"]) != (build["dockerfile"], build["files"], args):
+                raise SystemExit("lab: releases %s and %s build %s differently" % (other["release"], name, build["image"]))
+    return list(builds.values())
+
+
+def release_images(release):
+    """Local tag of each image of ``release``, by catalog key."""
+    catalog, _default = releases()
+    return dict((key, _tag(image)) for key, image in catalog[release]["images"].items() if image)
 
 
 def _context(name, files):
@@ -316,7 +347,7 @@ def seed():
     """The seed node's public API at http://SEED_ADDRESS:SEED_PORT/ (the api stand-in image)."""
     if exists("container", SEED_CONTAINER):
         docker("rm", "-f", SEED_CONTAINER)
-    image = [item["image"] for item in read_catalog() if item["dockerfile"] == "api.Dockerfile"][0]
+    image = release_images(releases()[1])["api"]
     docker("run", "-d", "--name", SEED_CONTAINER, "--label", LABEL, "--network", NETWORKS["public"][0],
            "--ip", SEED_ADDRESS, "-e", "DAPI_API__PUBLIC_SERVER_PORT=%d" % SEED_PORT, "-e", "SIM_STATE_DIR=/tmp/dapi",
            # the seed lists a new account later than the CLI's own 30 s wait (docs/conformance.md R4.2)
@@ -354,16 +385,21 @@ def check_images():
     """Start the network node's stand-ins (as the compose file names them) and an ML node on a
     scratch network, and probe each port they promise from this machine."""
     images()
-    by_name = dict((item["image"].split("/")[-1].split(":")[0], item["image"]) for item in read_catalog())
+    for release in releases()[0]:
+        check_release(str(release))
+
+
+def check_release(release):
+    """check_images for the stand-ins of one release."""
+    images_of = release_images(release)
     network = "gonka-lab-check"
-    names = ["tmkms", "node", "api", "explorer", "proxy", "mlnode"]
+    names = [name for name in ("tmkms", "node", "api", "bridge", "explorer", "proxy", "mlnode") if name in images_of]
     docker("rm", "-f", *names, check=False)
     if exists("network", network):
         docker("network", "rm", network)
     docker("network", "create", "--label", LABEL, network)
     commands = {"node": ["sh", "./init-docker.sh"]}
-    images_of = {"tmkms": by_name["tmkms-softsign-with-keygen"], "node": by_name["inferenced"], "api": by_name["api"],
-                 "explorer": by_name["explorer"], "proxy": by_name["proxy"], "mlnode": by_name["mlnode"]}
+    environments = {"bridge": ["-e", "JWT_SECRET_PATH=/data/jwt/jwt.hex", "-e", "GETH_DATA_DIR=/data/geth"]}
     probes = [("api", 9200, "/admin/v1/nodes", "[]"), ("api", 9000, "/v1/governance/models", "models"),
               ("api", 9100, "/health", "ok"),
               ("node", 26657, "/status", "catching_up"), ("explorer", 5173, "/", "explorer"),
@@ -375,8 +411,8 @@ def check_images():
     failures = []
     try:
         for name in names:
-            docker(*(["run", "-d", "--name", name, "--label", LABEL, "--network", network, images_of[name]]
-                     + commands.get(name, [])))
+            docker(*(["run", "-d", "--name", name, "--label", LABEL, "--network", network]
+                     + environments.get(name, []) + [images_of[name]] + commands.get(name, [])))
         for name, port, path, expected in probes:
             url = "http://%s:%d%s" % (_container_ip(name, network), port, path)
             deadline, answer = time.time() + 30, None
@@ -391,12 +427,15 @@ def check_images():
         if docker("exec", "tmkms", "test", "-s", "/root/.tmkms/secrets/priv_validator_key.softsign",
                   check=False).returncode:
             failures.append("tmkms made no consensus key")
+        if "bridge" in names and docker("exec", "bridge", "test", "-s", "/data/jwt/jwt.hex", check=False).returncode:
+            failures.append("bridge made no JWT secret")
     finally:
         docker("rm", "-f", *names, check=False)
         docker("network", "rm", network, check=False)
     if failures:
-        raise SystemExit("lab: stand-in images failed their probes:\n  " + "\n  ".join(failures))
-    log("stand-in images answer on every promised port (%d probes)" % (len(probes) + 1))
+        raise SystemExit("lab: stand-in images of release %s failed their probes:\n  %s"
+                         % (release, "\n  ".join(failures)))
+    log("stand-in images of release %s answer on every promised port (%d probes)" % (release, len(probes) + 1))
 
 
 def status(inventory):

@@ -8,3 +8,6 @@ RUN printf '#!/bin/sh\nexec python3 /opt/standin/inferenced.py "$@"\n' > /usr/lo
 WORKDIR /root
 EXPOSE 9000 9100 9200
 CMD ["python3", "/opt/standin/gonka_api.py"]
+# How the api keeps its nodes across restarts: the release catalog's api_node_store (lab.py passes it).
+ARG API_NODE_STORE=config
+ENV SIM_API_NODE_STORE=${API_NODE_STORE}

@@ -19,11 +19,13 @@ releases (``--release later``):
 * PUT /admin/v1/nodes/{id}          -> later only (same handler as POST, id from body).
 * Error bodies are always {"error": ...}; unknown routes are 404.
 
-Restarts (docs/conformance.md R1.1-R1.5): every start begins from the image's empty node list
-(the real init script copies the image's api-config.yaml over the saved one), then merges
-node-config.json (``--node-config``) once; a duplicate id there stops the start. Nodes added
+Restarts (docs/conformance.md R1.1-R1.5): on launch every start begins from the image's empty
+node list (the real init script copies the image's api-config.yaml over the saved one), then
+merges node-config.json (``--node-config``); a duplicate id there stops the start. Nodes added
 through the Admin API are written to the persisted list (``--persist``) but a restart forgets
-them. Admin state lives in memory: every node starts enabled after a restart.
+them. Later releases (R11) keep their store (``--persist`` stands for .dapi/gonka.db) across
+restarts and merge node-config.json only at the first start. Admin state lives in memory:
+every node starts enabled after a restart.
 
 Statuses (R2.1-R2.5, R5.1, R5.2): a new node is UNKNOWN; poll_once() asks each ML node for its
 state (GET {pocUrl}/api/v1/state) and skips a node that does not answer, so an unreachable node
@@ -126,7 +128,8 @@ class Simulator:
     """The api's node registry, its persisted list and the admin state of each node."""
 
     def __init__(self, governance_models=DEFAULT_GOVERNANCE_MODELS, release="launch",
-                 persist_path=None, node_config_path=None, detected_hardware=None, epoch=1):
+                 persist_path=None, node_config_path=None, detected_hardware=None, epoch=1,
+                 deferred_flush=False):
         if release not in RELEASES:
             raise ValueError("release must be one of %s" % ", ".join(RELEASES))
         self.release = release
@@ -142,39 +145,76 @@ class Simulator:
         self.faults = []        # injected faults, see inject()
         self.extras = {}        # GET /sim/<name> routes added by the api stand-in: path -> callable
         self._node_num = 0
+        self.deferred_flush = deferred_flush
+        self._dirty = False
         self._load(node_config_path)
 
     # ---- persistence --------------------------------------------------------------
     def _load(self, node_config_path):
-        """A start: the saved list is replaced by the image's empty one (R1.1, R1.2), then
-        node-config.json is merged once (R1.3); a duplicate id fails the start."""
+        """A start. launch: the saved list is replaced by the image's empty one (R1.1, R1.2), then
+        node-config.json is merged (R1.3), at every start. later: the nodes saved in gonka.db are
+        read (R11.6); while the store does not say node-config.json was merged, the file's nodes
+        replace them (R11.4). A duplicate id in the file fails the start."""
+        if self.release == "later" and self.persist_path and os.path.exists(self.persist_path):
+            with open(self.persist_path, encoding="utf-8") as handle:
+                saved = json.load(handle)
+            for raw in saved.get("nodes") or []:
+                self._register(_coerce_node(raw))
+            self.persisted = [copy.deepcopy(node) for node in saved.get("nodes") or []]
+            if saved.get("node_config_merged"):
+                return
         entries = []
         if node_config_path:
             with open(node_config_path, encoding="utf-8") as handle:
                 entries = json.load(handle) or []
         seen = set()
+        nodes = []
         for raw in entries:
             node = _coerce_node(raw)
             if node["id"] in seen:
                 raise ValueError("duplicate node ID found in config: %s" % node["id"])
             seen.add(node["id"])
+            nodes.append(node)
+        if self.release == "later":
+            if node_config_path:
+                self.live, self.states, self.persisted = {}, {}, []
+            else:
+                return
+        for node in nodes:
             self._register(node)
             self.persisted.append(copy.deepcopy(node))
-        self._flush()
+        if self.release == "launch":
+            self._flush()
 
     def _flush(self):
+        """Write the store. later: gonka.db's nodes table is replaced and node_config_merged set,
+        by every flush (R11.7)."""
         if not self.persist_path:
             return
         directory = os.path.dirname(os.path.abspath(self.persist_path))
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".nodes-")
+        saved = self.persisted
+        if self.release == "later":
+            saved = {"node_config_merged": True, "nodes": self.persisted}
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(self.persisted, handle, indent=1)
+            json.dump(saved, handle, indent=1)
         os.replace(tmp, self.persist_path)
+        self._dirty = False
+
+    def flush_due(self):
+        """later: the api's auto-flush (every 60 s in the real api, R11.7); what changed since the
+        last flush is lost by a restart before it."""
+        with self.lock:
+            if self._dirty:
+                self._flush()
 
     def _rewrite_persisted(self):
-        """What the api does after a change: persist its live state."""
+        """What the api does after a change: persist its live state (later, with deferred_flush: at
+        the next flush_due())."""
         self.persisted = [copy.deepcopy(node) for node in self.live.values()]
-        self._flush()
+        self._dirty = True
+        if not (self.release == "later" and self.deferred_flush):
+            self._flush()
 
     # ---- registry -----------------------------------------------------------------
     def _new_state(self):
@@ -301,8 +341,8 @@ class Simulator:
         with self.lock:
             if node_id not in self.live:
                 raise APIError(404, "node not found: %s" % node_id)
+            # broker memory only: no release persists admin state (R1.4, R11.9)
             self.states[node_id]["admin_state"] = {"enabled": enabled, "epoch": self.epoch}
-            self._rewrite_persisted()
         return {"message": "node %s successfully" % ("enabled" if enabled else "disabled"), "node_id": node_id}
 
     def list(self):

@@ -1,6 +1,7 @@
 # Copyright (c) gonka.fleet contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Stand-ins for the network node's chain-side containers: ``node``, ``tmkms`` and ``explorer``.
+"""Stand-ins for the network node's chain-side containers: ``node``, ``tmkms``, ``explorer``
+and ``bridge``.
 
 * node (ghcr.io/product-science/inferenced): CometBFT's GET /status on 26657 with a block
   height that grows (one block per SIM_BLOCK_SECONDS, default 1), and a TCP listener on the p2p
@@ -12,6 +13,11 @@
 * tmkms (ghcr.io/product-science/tmkms-softsign-with-keygen): creates its consensus key
   file under /root/.tmkms on the first start only, then keeps running.
 * explorer (ghcr.io/product-science/explorer): a page on 5173.
+* bridge (ghcr.io/product-science/bridge, releases from 0.2.9): the Ethereum bridge. What the
+  collection relies on (docs/conformance.md R9.2): it reads GETH_DATA_DIR, PRYSM_DATA_DIR,
+  JWT_SECRET_PATH and PERSISTENT_DB_DIR (the .inference-eth volumes), keeps its data there across
+  restarts (the engine API's JWT secret is made once) and publishes no port. It follows no
+  Ethereum chain and posts no block to the api.
 """
 
 from __future__ import annotations
@@ -118,6 +124,20 @@ def genesis_models(path):
     return [model["id"] for model in models if model.get("id")]
 
 
+def ensure_bridge_data(environ):
+    """The bridge's data directories, and its JWT secret made once (kept across restarts)."""
+    for key in ("GETH_DATA_DIR", "PRYSM_DATA_DIR", "PERSISTENT_DB_DIR"):
+        if environ.get(key):
+            os.makedirs(environ[key], exist_ok=True)
+    secret = environ.get("JWT_SECRET_PATH")
+    if secret and not os.path.exists(secret):
+        os.makedirs(os.path.dirname(secret), exist_ok=True)
+        with open(secret, "w", encoding="utf-8") as handle:
+            handle.write(os.urandom(32).hex())
+        os.chmod(secret, 0o600)
+    return secret
+
+
 def ensure_key(directory):
     """The tmkms consensus key: created once, kept across restarts."""
     path = os.path.join(directory, "secrets", "priv_validator_key.softsign")
@@ -137,7 +157,7 @@ class ExplorerHandler(JSONHandler):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("role", choices=("node", "tmkms", "explorer"))
+    parser.add_argument("role", choices=("node", "tmkms", "explorer", "bridge"))
     args = parser.parse_args(argv)
     if args.role == "node":
         chain = Chain(float(os.environ.get("SIM_BLOCK_SECONDS", "1")), os.environ.get("KEY_NAME", "node"),
@@ -150,6 +170,9 @@ def main(argv=None):
         ensure_key(os.environ.get("TMKMS_HOME", "/root/.tmkms"))
         print("tmkms stand-in: key in place, signing for %s" % os.environ.get("VALIDATOR_LISTEN_ADDRESS"),
               flush=True)
+    elif args.role == "bridge":
+        ensure_bridge_data(os.environ)
+        print("bridge stand-in: data in place, ethereum network %s" % os.environ.get("ETHEREUM_NETWORK"), flush=True)
     else:
         server = ThreadingHTTPServer(("0.0.0.0", 5173), ExplorerHandler)
         threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -7,9 +7,11 @@ Reads the environment variables the real container gets from the compose file an
 three ports:
 
 * DAPI_API__ADMIN_SERVER_PORT (9200): the Admin API simulator (admin_api.py). Its node list is
-  written under /root/.dapi but, like the real api (R1.1-R1.3), every start begins from an empty
-  list and merges NODE_CONFIG_PATH (node-config.json): nodes added through the Admin API alone
-  are gone after a restart. Test routes: GET /sim/config (the environment received, secrets
+  written under /root/.dapi. SIM_API_NODE_STORE=config (the default): like the real 0.2.0 api
+  (R1.1-R1.3) every start begins from an empty list and merges NODE_CONFIG_PATH
+  (node-config.json): nodes added through the Admin API alone are gone after a restart.
+  SIM_API_NODE_STORE=database (0.2.9): the store survives restarts and node-config.json is
+  merged at the first start only (R11.1-R11.2). Test routes: GET /sim/config (the environment received, secrets
   reduced to "set"), GET /sim/callbacks (what arrived on 9100), plus those of admin_api.py.
 * DAPI_API__ML_SERVER_PORT (9100): accepts the ML nodes' PoC callbacks (any POST) and records them.
 * DAPI_API__PUBLIC_SERVER_PORT (9000): /v1 routes only (R6.1): GET /v1/epochs/current/participants,
@@ -26,6 +28,8 @@ it asks each registered ML node for its state. Epochs (R5.1, R2.3): one every SI
 (default 30; about 24 h on mainnet); at each, admin_api.Simulator.next_epoch starts the models of
 the nodes that should be operational and stops the others. SIM_PARTICIPANT_DELAY (seconds, default
 0) delays when a participant posted here is listed (the seed lists new accounts late, R4.2).
+Store (R11.7): with SIM_API_NODE_STORE=database the node store is written every SIM_FLUSH_SECONDS
+(default 60, as the real api), so a restart right after a change loses it.
 """
 
 from __future__ import annotations
@@ -176,9 +180,13 @@ def main():
     if env.get("DAPI_CHAIN_NODE__URL"):
         governance = wait_for_chain(env["DAPI_CHAIN_NODE__URL"]) or governance
     node_config = env.get("NODE_CONFIG_PATH")
+    # the release catalog's api_node_store: config (launch) or database (later releases)
+    release = "later" if env.get("SIM_API_NODE_STORE") == "database" else "launch"
+    # launch: the yaml's node list, rewritten at each start (R1.1); later: gonka.db, kept (R11.1)
+    store = "gonka-db.json" if release == "later" else "nodes.json"
     sim = admin_api.Simulator(governance_models=governance or list(admin_api.DEFAULT_GOVERNANCE_MODELS),
-                              release=env.get("SIM_RELEASE", "launch"),
-                              persist_path=os.path.join(state_dir, "nodes.json"),
+                              release=release, persist_path=os.path.join(state_dir, store),
+                              deferred_flush=True,
                               node_config_path=node_config if node_config and os.path.exists(node_config) else None)
     callbacks = serve(int(env.get("DAPI_API__ML_SERVER_PORT", "9100")), CallbackHandler,
                       callbacks=[], lock=threading.Lock())
@@ -195,8 +203,14 @@ def main():
     interval = float(env.get("SIM_POLL_INTERVAL", "5"))
     epoch_seconds = float(env.get("SIM_EPOCH_SECONDS", "30"))
     next_epoch_at = time.time() + epoch_seconds
+    # later releases write gonka.db every 60 s (R11.7)
+    flush_seconds = float(env.get("SIM_FLUSH_SECONDS", "60"))
+    next_flush_at = time.time() + flush_seconds
     while True:
         time.sleep(interval)
+        if time.time() >= next_flush_at:
+            next_flush_at += flush_seconds
+            sim.flush_due()
         if time.time() >= next_epoch_at:
             next_epoch_at += epoch_seconds
             sim.next_epoch()

@@ -35,8 +35,10 @@ def http(lab, method, path, body=None):
 
 
 def persisted(lab):
+    """The node list the api saved: the yaml's nodes (launch) or gonka.db's (later, R11.1)."""
     with open(lab.sim.persist_path, encoding="utf-8") as handle:
-        return json.load(handle)
+        saved = json.load(handle)
+    return saved["nodes"] if lab.sim.release == "later" else saved
 
 
 # ---- GET /admin/v1/nodes ---------------------------------------------------------
@@ -212,6 +214,57 @@ def test_a_restart_without_node_config_forgets_every_node(tmp_path):
     assert simmod.Simulator(persist_path=str(state)).list() == []
 
 
+def test_a_later_restart_keeps_admin_api_nodes_and_merges_node_config_once(tmp_path):
+    """R11.4, R11.6-R11.9: later releases keep their node store (gonka.db) across restarts;
+    node-config.json counts only until the first flush; later edits of the file are ignored."""
+    config = tmp_path / "node-config.json"
+    config.write_text(json.dumps([api_node("node1", "inference", inference_port=5000)]))
+    state = tmp_path / "gonka-db.json"
+    first = simmod.Simulator(release="later", persist_path=str(state), node_config_path=str(config))
+    first.create(api_node("ml9", "10.0.0.9"))
+    saved = json.loads(state.read_text())
+    assert saved["node_config_merged"] is True
+    assert [n["id"] for n in saved["nodes"]] == ["node1", "ml9"]
+    config.write_text(json.dumps([api_node("ml8", "10.0.0.8")]))
+    second = simmod.Simulator(release="later", persist_path=str(state), node_config_path=str(config))
+    assert [e["node"]["id"] for e in second.list()] == ["node1", "ml9"]
+    second.delete("node1")
+    third = simmod.Simulator(release="later", persist_path=str(state), node_config_path=str(config))
+    assert [e["node"]["id"] for e in third.list()] == ["ml9"]
+
+
+def test_a_later_store_not_yet_merged_is_replaced_by_node_config(tmp_path):
+    """R11.4: while node_config_merged is unset, node-config.json's nodes replace the stored ones."""
+    state = tmp_path / "gonka-db.json"
+    state.write_text(json.dumps({"nodes": [api_node("ml1", "10.0.0.1")]}))
+    config = tmp_path / "node-config.json"
+    config.write_text(json.dumps([api_node("ml2", "10.0.0.2")]))
+    sim = simmod.Simulator(release="later", persist_path=str(state), node_config_path=str(config))
+    assert [e["node"]["id"] for e in sim.list()] == ["ml2"]
+    assert [e["node"]["id"] for e in simmod.Simulator(release="later", persist_path=str(state)).list()] == ["ml1"]
+
+
+def test_a_later_change_reaches_the_store_at_the_next_flush(tmp_path):
+    """R11.7: the real api writes gonka.db every 60 s; a restart before that loses the change."""
+    state = tmp_path / "gonka-db.json"
+    sim = simmod.Simulator(release="later", persist_path=str(state), deferred_flush=True)
+    sim.create(api_node("ml1", "10.0.0.1"))
+    assert simmod.Simulator(release="later", persist_path=str(state)).list() == []
+    sim.flush_due()
+    assert [e["node"]["id"] for e in simmod.Simulator(release="later", persist_path=str(state)).list()] == ["ml1"]
+
+
+def test_enable_and_disable_are_not_persisted(tmp_path):
+    """R1.4, R11.9: admin state lives in the broker only."""
+    state = tmp_path / "gonka-db.json"
+    sim = simmod.Simulator(release="later", persist_path=str(state))
+    sim.create(api_node("ml1", "10.0.0.1"))
+    before = state.read_text()
+    sim.set_enabled("ml1", False)
+    assert state.read_text() == before
+    assert simmod.Simulator(release="later", persist_path=str(state)).list()[0]["state"]["admin_state"]["enabled"]
+
+
 def test_a_restart_enables_every_node(tmp_path):
     """R1.5: admin state lives in memory; a restarted api registers every node enabled."""
     config = tmp_path / "node-config.json"
@@ -256,7 +309,7 @@ def test_runs_as_a_process_with_flags(tmp_path, closed_port):
                                          data=json.dumps(api_node("a", "h", model="org/model-a")).encode())
         with urllib.request.urlopen(request, timeout=5) as response:
             assert response.status == 200
-        assert [n["id"] for n in json.loads((tmp_path / "p.json").read_text())] == ["a"]
+        assert [n["id"] for n in json.loads((tmp_path / "p.json").read_text())["nodes"]] == ["a"]
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -1,0 +1,60 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) gonka.fleet contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters over the release catalog (roles/release/vars/main.yml)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+
+# What every entry of the catalog must have, and the images every release deploys.
+REQUIRED_KEYS = ("version", "images", "services", "api_node_store", "seeds", "environment",
+                 "proxy_api_port_variable")
+REQUIRED_IMAGES = ("tmkms", "node", "api", "proxy", "explorer", "mlnode", "inference")
+REQUIRED_SEEDS = ("api_url", "node_rpc_url", "node_p2p_url", "rpc_server_urls")
+API_NODE_STORES = ("config", "database")
+# Compute capabilities of the GPUs that need the -blackwell mlnode image (sm_100, sm_103, sm_120;
+# docs/conformance.md R9.1).
+BLACKWELL_CAPABILITIES = ("10.0", "10.3", "12.0")
+
+
+def release(catalog, name, extra=None):
+    """The catalog entry of release ``name`` (the shipped catalog combined with ``extra``), checked.
+
+    Fails naming the variable and the problem: an unknown release lists the known ones."""
+    releases = dict(catalog or {})
+    releases.update(extra or {})
+    name = str(name)
+    if name not in releases:
+        raise AnsibleFilterError("gonka_release: %r is not a release of the catalog (known: %s)"
+                                 % (name, ", ".join(sorted(releases))))
+    entry = releases[name]
+    problems = ["%s is missing" % key for key in REQUIRED_KEYS if key not in (entry or {})]
+    if not problems:
+        images = entry["images"] or {}
+        problems += ["images.%s is missing" % key for key in REQUIRED_IMAGES if not images.get(key)]
+        problems += ["services lists %s, which has no image" % service
+                     for service in entry["services"] or [] if not images.get(service)]
+        problems += ["seeds.%s is missing" % key for key in REQUIRED_SEEDS if not (entry["seeds"] or {}).get(key)]
+        if entry["api_node_store"] not in API_NODE_STORES:
+            problems.append("api_node_store must be one of %s" % ", ".join(API_NODE_STORES))
+    if problems:
+        raise AnsibleFilterError("gonka_release %r: the catalog entry is wrong: %s" % (name, "; ".join(problems)))
+    return dict(entry, name=name)
+
+
+def mlnode_image(entry, gpus):
+    """The mlnode image of an ML host on release ``entry``: the -blackwell one when any of its GPUs
+    (gonka.fleet.gpu_facts entries) is a Blackwell, else the default one. "" when the host needs a
+    Blackwell image and the release has none (the ML node role stops naming the host)."""
+    images = entry["images"]
+    if any(str(gpu.get("compute_capability")) in BLACKWELL_CAPABILITIES for gpu in gpus or []):
+        return images.get("mlnode_blackwell") or ""
+    return images["mlnode"]
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"release": release, "mlnode_image": mlnode_image}

@@ -1,0 +1,93 @@
+# Copyright (c) gonka.fleet contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The release catalog (roles/release) and its filters: release, mlnode_image."""
+
+from __future__ import annotations
+
+import copy
+import os
+
+import pytest
+import yaml
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.gonka.fleet.plugins.filter.releases import mlnode_image, release
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+with open(os.path.join(ROOT, "roles", "release", "vars", "main.yml"), encoding="utf-8") as _handle:
+    CATALOG = yaml.safe_load(_handle)["_gonka_release_catalog_shipped"]
+with open(os.path.join(ROOT, "roles", "release", "defaults", "main.yml"), encoding="utf-8") as _handle:
+    DEFAULT = yaml.safe_load(_handle)["gonka_release"]
+# gpus entries as gonka.fleet.gpu_facts returns them
+H200 = {"name": "NVIDIA H200", "compute_capability": "9.0", "memory_mib": 143771}
+B200 = {"name": "NVIDIA B200", "compute_capability": "10.0", "memory_mib": 183359}
+RTX5090 = {"name": "NVIDIA GeForce RTX 5090", "compute_capability": "12.0", "memory_mib": 32607}
+
+
+@pytest.mark.parametrize("name", sorted(CATALOG))
+def test_every_shipped_release_passes_its_own_check(name):
+    entry = release(CATALOG, name)
+    assert entry["name"] == name
+    assert set(entry["services"]) <= set(entry["images"])
+
+
+def test_the_default_release_is_in_the_catalog():
+    assert release(CATALOG, DEFAULT)["name"] == DEFAULT
+
+
+def test_launch_is_the_0_2_0_layout_and_0_2_9_adds_the_bridge():
+    """docs/conformance.md R10.1 (launch services), R9.1-R9.2 (0.2.9 images, bridge)."""
+    launch, later = release(CATALOG, "launch"), release(CATALOG, "0.2.9")
+    assert launch["services"] == ["tmkms", "node", "api", "proxy", "explorer"]
+    assert all(launch["images"][s].endswith(":0.2.0") for s in ("tmkms", "node", "api", "proxy"))
+    assert later["services"] == ["tmkms", "node", "api", "bridge", "proxy", "explorer"]
+    assert all(later["images"][s].endswith(":0.2.9-post3") for s in ("tmkms", "node", "api", "proxy"))
+    assert (launch["api_node_store"], later["api_node_store"]) == ("config", "database")
+
+
+def test_an_unknown_release_names_the_variable_and_the_known_ones():
+    with pytest.raises(AnsibleFilterError, match=r"gonka_release: '0\.1' is not a release of the catalog "
+                                                 r"\(known: 0\.2\.9, launch\)"):
+        release(CATALOG, "0.1")
+
+
+def test_extra_adds_a_release_and_replaces_one():
+    added = copy.deepcopy(CATALOG["0.2.9"])
+    added["images"]["api"] = "ghcr.io/product-science/api:0.2.10"
+    assert release(CATALOG, "0.2.10", {"0.2.10": added})["images"]["api"].endswith(":0.2.10")
+    assert release(CATALOG, "launch", {"launch": added})["version"] == CATALOG["0.2.9"]["version"]
+
+
+def test_an_entry_missing_what_the_roles_read_is_refused():
+    broken = copy.deepcopy(CATALOG["0.2.9"])
+    del broken["images"]["bridge"]
+    del broken["seeds"]["api_url"]
+    broken["api_node_store"] = "yaml"
+    with pytest.raises(AnsibleFilterError) as info:
+        release(CATALOG, "x", {"x": broken})
+    message = str(info.value)
+    assert "gonka_release 'x'" in message
+    assert "services lists bridge, which has no image" in message
+    assert "seeds.api_url is missing" in message
+    assert "api_node_store must be one of config, database" in message
+    with pytest.raises(AnsibleFilterError, match="environment is missing"):
+        release(CATALOG, "y", {"y": dict((k, v) for k, v in CATALOG["launch"].items() if k != "environment")})
+
+
+@pytest.mark.parametrize("gpus, expected", [
+    ([], "ghcr.io/product-science/mlnode:3.0.12-post2"),
+    ([H200] * 8, "ghcr.io/product-science/mlnode:3.0.12-post2"),
+    ([B200] * 8, "ghcr.io/product-science/mlnode:3.0.12-post2-blackwell"),
+    ([RTX5090], "ghcr.io/product-science/mlnode:3.0.12-post2-blackwell"),
+    ([H200, B200], "ghcr.io/product-science/mlnode:3.0.12-post2-blackwell"),
+])
+def test_blackwell_gpus_get_the_blackwell_mlnode(gpus, expected):
+    """R9.1: sm_100, sm_103 and sm_120 need the -blackwell image."""
+    assert mlnode_image(release(CATALOG, "0.2.9"), gpus) == expected
+
+
+def test_a_release_without_a_blackwell_image_gives_none_for_blackwell_hosts():
+    launch = release(CATALOG, "launch")
+    assert mlnode_image(launch, [H200]) == "ghcr.io/product-science/mlnode:3.0.9"
+    assert mlnode_image(launch, [B200]) == ""
