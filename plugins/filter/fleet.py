@@ -71,14 +71,17 @@ def hardware(gpu_names):
     return [{"type": name, "count": counts[name]} for name in sorted(counts)]
 
 
-def registrations(ml_host_names, hostvars, catalog):
+def registrations(ml_host_names, hostvars, catalog, skip_missing=False):
     """The node objects (inference_nodes' ``nodes``) of these ML hosts, from the fact
     ``gonka_ml_node_registration`` the ml_node role sets and the model catalog; the tensor-parallel
     size follows the GPUs the fact reports (``gpu_memory_mib``), the hardware their names
-    (``gpu_names``; left out when the host has none)."""
+    (``gpu_names``; left out when the host has none). A host without the fact fails, or with
+    ``skip_missing`` is left out (see registration_gaps)."""
     nodes = []
     for host in ml_host_names:
         record = hostvars[host].get("gonka_ml_node_registration")
+        if not record and skip_missing:
+            continue
         if not record:
             raise AnsibleFilterError("%s: no gonka_ml_node_registration fact; run the gonka.fleet.ml_node role "
                                      "(or its facts entry point) on it first" % host)
@@ -94,6 +97,35 @@ def registrations(ml_host_names, hostvars, catalog):
         if hardware(record.get("gpu_names")):
             nodes[-1]["hardware"] = hardware(record.get("gpu_names"))
     return nodes
+
+
+def _node_id(host, hostvars):
+    record = hostvars[host].get("gonka_ml_node_registration")
+    return record["id"] if record else (hostvars[host].get("gonka_ml_node_id") or host)
+
+
+def registration_gaps(ml_host_names, hostvars):
+    """The ML hosts without the fact ``gonka_ml_node_registration`` (unreachable or failed before
+    the ml_node role set it), as ``[{host, id}]``; ``id`` is the node id the inventory gives them
+    (``gonka_ml_node_id``, else the host name), under which they may already be registered."""
+    return [{"host": host, "id": _node_id(host, hostvars)}
+            for host in ml_host_names if not hostvars[host].get("gonka_ml_node_registration")]
+
+
+def node_config(ml_host_names, hostvars, nodes, previous):
+    """node-config.json's list: for each ML host in inventory order, its node object of this run
+    (``nodes``) or, for a host this run could not reach, its entry in the ``previous`` file (left
+    as it was; none when it had none)."""
+    current = dict((node["id"], node) for node in nodes)
+    kept = dict((node.get("id"), node) for node in previous or [] if isinstance(node, dict))
+    entries = []
+    for host in ml_host_names:
+        node_id = _node_id(host, hostvars)
+        if hostvars[host].get("gonka_ml_node_registration"):
+            entries.append(current[node_id])
+        elif node_id in kept:
+            entries.append(kept[node_id])
+    return entries
 
 
 def governance_problems(nodes, governance, hosts_by_id=None, source="the chain"):
@@ -160,6 +192,8 @@ def model_seeds(hosts, hostvars):
 class FilterModule(object):
     def filters(self):
         return {"ml_hosts": ml_hosts, "network_node_of": network_node_of, "registrations": registrations,
-                "registration_problems": registration_problems, "status_row": status_row,
+                "registration_problems": registration_problems, "registration_gaps": registration_gaps,
+                "node_config": node_config,
+                "status_row": status_row,
                 "model_seeds": model_seeds, "hardware": hardware, "governance_problems": governance_problems,
                 "probe_report": probe_report}

@@ -47,6 +47,15 @@ options:
         from the next epoch. To let it finish the epoch first, use C(playbooks/remove_ml_node.yml).
     type: bool
     default: false
+  keep:
+    description:
+      - Ids of registered nodes to leave exactly as they are, even with O(exclusive=true): neither
+        removed, re-registered, enabled nor disabled. For ML hosts a play could not reach, whose
+        definition it does not know. An id may not be both here and in O(nodes).
+    type: list
+    elements: str
+    default: []
+    version_added: 0.2.0
 attributes:
   check_mode:
     support: full
@@ -113,6 +122,13 @@ disabled:
   type: list
   elements: str
   sample: [ml2]
+kept:
+  description: Ids of O(keep) that are registered, left as they were.
+  returned: always
+  type: list
+  elements: str
+  sample: [ml2]
+  version_added: 0.2.0
 unchanged:
   description: Ids of the desired nodes that were already registered as requested.
   returned: always
@@ -172,6 +188,7 @@ def main():
         nodes=dict(type="list", elements="dict", required=True),
         exclusive=dict(type="bool", default=False),
         disable_before_remove=dict(type="bool", default=False),
+        keep=dict(type="list", elements="str", default=[]),
     )
     argument_spec.update(admin_api_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -181,14 +198,22 @@ def main():
     except ValidationError as exc:
         module.fail_json(msg=str(exc), errors=exc.errors)
 
+    keep = set(params["keep"])
+    both = sorted(keep.intersection(e["node"]["id"] for e in desired))
+    if both:
+        module.fail_json(msg="ids both in nodes and in keep: %s" % ", ".join(both))
+
     api = AdminAPI.from_module(module)
     try:
-        live_entries = api.list_nodes()
+        everything = api.list_nodes()
     except AdminAPIError as exc:
         module.fail_json(msg=str(exc))
+    kept = [e for e in everything if e["node"]["id"] in keep]
+    # the plan never sees the kept nodes: nothing can remove or change them
+    live_entries = [e for e in everything if e["node"]["id"] not in keep]
     index = index_live(live_entries)
     wanted = set(e["node"]["id"] for e in desired)
-    staying = [e for e in live_entries if e["node"]["id"] not in wanted] if not params["exclusive"] else []
+    staying = kept + ([e for e in live_entries if e["node"]["id"] not in wanted] if not params["exclusive"] else [])
     conflicts = []
     for position, entry in enumerate(desired):
         label = node_label(entry["node"], position)
@@ -198,7 +223,8 @@ def main():
 
     plan = make_plan(live_entries, desired, exclusive=params["exclusive"])
     disabling = params["exclusive"] and params["disable_before_remove"]
-    result = dict(changed=plan.changed, unchanged=plan.unchanged, **planned(plan))
+    result = dict(changed=plan.changed, unchanged=plan.unchanged, kept=[e["node"]["id"] for e in kept],
+                  **planned(plan))
     if disabling:
         result["disabled"] += [live["node"]["id"] for live in plan.remove if admin_enabled(live)]
     if module._diff:

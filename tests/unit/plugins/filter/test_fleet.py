@@ -9,8 +9,8 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.gonka.fleet.plugins.filter.fleet import (
-    governance_problems, hardware, ml_hosts, network_node_of, probe_report, registration_problems, registrations,
-    status_row)
+    governance_problems, hardware, ml_hosts, network_node_of, node_config, probe_report, registration_gaps,
+    registration_problems, registrations, status_row)
 
 CATALOG = {"Qwen/Qwen3-32B-FP8": {"args": ["--quantization", "fp8"]},
            "Qwen/Qwen3-235B-A22B-Instruct-2507-FP8": {"args": ["--quantization", "fp8", "--kv-cache-dtype", "fp8"]}}
@@ -117,6 +117,26 @@ def test_probe_report_names_the_ports_that_do_not_answer():
 def test_registrations_need_the_ml_node_fact():
     with pytest.raises(AnsibleFilterError, match="ml1: no gonka_ml_node_registration fact"):
         registrations(["ml1"], {"ml1": {}}, CATALOG)
+
+
+def test_hosts_without_the_fact_are_skipped_and_listed_as_gaps():
+    """An unreachable ML host: the others are registered, it is named with its node id."""
+    record = {"id": "ml1", "host": "10.0.0.11", "inference_port": 5050, "poc_port": 8080, "max_concurrent": 500,
+              "models": ["Qwen/Qwen3-32B-FP8"], "model_args": {}}
+    hostvars = {"ml1": {"gonka_ml_node_registration": record}, "ml2": {"gonka_ml_node_id": "gpu-b"}, "ml3": {}}
+    assert [n["id"] for n in registrations(["ml1", "ml2", "ml3"], hostvars, CATALOG, True)] == ["ml1"]
+    assert registration_gaps(["ml1", "ml2", "ml3"], hostvars) == [{"host": "ml2", "id": "gpu-b"},
+                                                                  {"host": "ml3", "id": "ml3"}]
+
+
+def test_node_config_keeps_the_previous_entry_of_an_unreachable_host_in_inventory_order():
+    record = {"id": "ml1", "host": "10.0.0.11", "inference_port": 5050, "poc_port": 8080, "max_concurrent": 500,
+              "models": ["Qwen/Qwen3-32B-FP8"], "model_args": {}}
+    hostvars = {"ml0": {}, "ml1": {"gonka_ml_node_registration": record}, "ml2": {"gonka_ml_node_id": "gpu-b"}}
+    nodes = registrations(["ml0", "ml1", "ml2"], hostvars, CATALOG, True)
+    previous = [{"id": "gpu-b", "host": "10.0.0.12"}, {"id": "ml1", "host": "old"}, {"id": "removed"}]
+    assert node_config(["ml0", "ml1", "ml2"], hostvars, nodes, previous) == [nodes[0], previous[0]]
+    assert node_config(["ml1"], hostvars, nodes, None) == nodes
 
 
 def test_registration_problems_name_each_host():

@@ -82,6 +82,33 @@ def test_exclusive_removal_disables_first(api_sim, run):
     assert api_sim.sim.requests[1:] == [("POST", "/admin/v1/nodes/b/disable"), ("DELETE", "/admin/v1/nodes/b")]
 
 
+def test_kept_nodes_are_left_as_they_are_even_when_exclusive(api_sim, run):
+    """An ML host the play could not reach: its registration is neither removed nor changed."""
+    api_sim.seed(api_node("a", "10.0.0.1"), api_node("down", "10.0.0.2"), api_node("gone", "10.0.0.3"))
+    api_sim.sim.set_enabled("down", False)
+    result = run({"nodes": [node("a", "10.0.0.1")], "exclusive": True, "disable_before_remove": True,
+                  "keep": ["down", "never-registered"]})
+    assert result["kept"] == ["down"]
+    assert result["removed"] == ["gone"] and result["disabled"] == ["gone"]
+    assert api_sim.ids() == ["a", "down"]
+    assert not api_sim.node("down")["state"]["admin_state"]["enabled"]
+    assert [r for r in api_sim.sim.requests if "down" in r[1]] == []
+    again = run({"nodes": [node("a", "10.0.0.1")], "exclusive": True, "keep": ["down"]})
+    assert again["changed"] is False and again["http_requests"] == 1
+
+
+def test_a_kept_node_still_holds_its_ports(api_sim, run):
+    api_sim.seed(api_node("down", "10.0.0.2"))
+    result = run({"nodes": [node("new", "10.0.0.2")], "exclusive": True, "keep": ["down"]})
+    assert result["failed"] is True and "already registered for node 'down'" in result["msg"]
+
+
+def test_an_id_both_kept_and_desired_is_refused_before_any_request(api_sim, run):
+    result = run({"nodes": [node("a", "10.0.0.1")], "keep": ["a"]})
+    assert result["failed"] is True and result["msg"] == "ids both in nodes and in keep: a"
+    assert api_sim.sim.requests == []
+
+
 @BOTH
 def test_updates_never_leave_duplicates(api_sim, run):
     run({"nodes": fleet(5)})
