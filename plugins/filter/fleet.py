@@ -167,6 +167,15 @@ def probe_report(results):
     return lines
 
 
+def retries(timeout, interval):
+    """How many times a task polling every ``interval`` seconds retries to wait ``timeout`` seconds
+    (``until`` / ``retries`` / ``delay``): the ceiling of their ratio, at least 1."""
+    timeout, interval = float(timeout), float(interval)
+    if interval <= 0:
+        raise AnsibleFilterError("retries: the interval must be positive, not %s" % interval)
+    return max(1, int(-(-timeout // interval)))
+
+
 def status_row(entry, row_format):
     """One line of the status table for a GET /admin/v1/nodes entry."""
     node = entry.get("node") or {}
@@ -194,6 +203,6 @@ class FilterModule(object):
         return {"ml_hosts": ml_hosts, "network_node_of": network_node_of, "registrations": registrations,
                 "registration_problems": registration_problems, "registration_gaps": registration_gaps,
                 "node_config": node_config,
-                "status_row": status_row,
+                "status_row": status_row, "retries": retries,
                 "model_seeds": model_seeds, "hardware": hardware, "governance_problems": governance_problems,
                 "probe_report": probe_report}

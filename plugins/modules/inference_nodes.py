@@ -49,7 +49,7 @@ options:
     default: false
   keep:
     description:
-      - Ids of registered nodes to leave exactly as they are, even with O(exclusive=true): neither
+      - Ids of registered nodes to leave exactly as they are, even with O(exclusive=true) - neither
         removed, re-registered, enabled nor disabled. For ML hosts a play could not reach, whose
         definition it does not know. An id may not be both here and in O(nodes).
     type: list

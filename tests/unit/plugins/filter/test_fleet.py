@@ -10,7 +10,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.gonka.fleet.plugins.filter.fleet import (
     governance_problems, hardware, ml_hosts, network_node_of, node_config, probe_report, registration_gaps,
-    registration_problems, registrations, status_row)
+    registration_problems, registrations, retries, status_row)
 
 CATALOG = {"Qwen/Qwen3-32B-FP8": {"args": ["--quantization", "fp8"]},
            "Qwen/Qwen3-235B-A22B-Instruct-2507-FP8": {"args": ["--quantization", "fp8", "--kv-cache-dtype", "fp8"]}}
@@ -167,3 +167,15 @@ def test_model_seeds_first_host_serving_each_model():
                 "ml4": {}}
     assert model_seeds(["ml1", "ml2", "ml3", "ml4"], hostvars) == {"A": "ml1", "B": "ml2"}
     assert model_seeds(["ml3", "ml2"], hostvars) == {"B": "ml3", "A": "ml2"}
+
+
+@pytest.mark.parametrize("timeout, interval, expected", [
+    (300, 5, 60), (301, 5, 61), ("21600", "30", 720), (1, 10, 1), (0, 5, 1), (7.5, 2.5, 3),
+])
+def test_retries_cover_the_whole_timeout(timeout, interval, expected):
+    assert retries(timeout, interval) == expected
+
+
+def test_retries_need_a_positive_interval():
+    with pytest.raises(AnsibleFilterError, match="the interval must be positive, not 0.0"):
+        retries(300, 0)
