@@ -24,8 +24,9 @@ def vllm_args(model, catalog, gpu_memory_mib=None, override=None, host="?"):
         raise AnsibleFilterError(str(exc))
 
 
-def _row(check, wanted, found, ok):
-    return {"check": check, "wanted": wanted, "found": found, "ok": bool(ok)}
+def _row(check, wanted, found, ok, measured=True):
+    """One row; a check that could not measure is not a failure, and says so (measured false)."""
+    return {"check": check, "wanted": wanted, "found": found, "ok": bool(ok), "measured": measured}
 
 
 def _free_bytes(path, disk_free):
@@ -76,7 +77,8 @@ def preflight_checks(inputs):
     ``inputs``: host, facts (architecture, processor_nproc, memtotal_mb), disk_free (the ``paths`` of
     gonka.fleet.disk_free), minimums
     (architectures, cores, memory_gb), docker_version, compose_version, docker_min_version,
-    ports (published by the roles), listening (listen_ports_facts' tcp_listen), network_node
+    ports (published by the roles), listening (listen_ports_facts' tcp_listen; None when it could
+    not run, listening_error saying why: the port rows then say so), network_node
     (data_dir, disk_free_gb) and/or ml_node (weights_dir, models, gpus_requested, gpu_memory_mib,
     memory_per_vram), gpus (gonka_gpus) and catalog.
     """
@@ -104,9 +106,14 @@ def preflight_checks(inputs):
     rows.append(_version_row("Docker Engine", inputs.get("docker_version"), inputs["docker_min_version"],
                              "the docker role installs it"))
     rows.append(_version_row("Docker Compose", inputs.get("compose_version"), "2", "the docker role installs v2"))
-    taken = dict((int(entry["port"]), entry.get("name") or "?") for entry in inputs.get("listening") or []
+    listening = inputs.get("listening")
+    taken = dict((int(entry["port"]), entry.get("name") or "?") for entry in listening or []
                  if entry.get("name") != "docker-proxy")
     for port in sorted(set(int(port) for port in inputs.get("ports") or [])):
+        if listening is None:
+            rows.append(_row("port %d" % port, "free or published by Docker",
+                             "not measured (%s)" % (inputs.get("listening_error") or "no ss or netstat"), True, False))
+            continue
         rows.append(_row("port %d" % port, "free or published by Docker", "used by %s" % taken[port]
                          if port in taken else "free", port not in taken))
     return rows
@@ -115,7 +122,8 @@ def preflight_checks(inputs):
 def preflight_table(rows, host):
     """The rows as one aligned text table, first line naming the host."""
     header = ("check", "wanted", "found", "")
-    lines = [header] + [(row["check"], str(row["wanted"]), str(row["found"]), "ok" if row["ok"] else "FAIL")
+    lines = [header] + [(row["check"], str(row["wanted"]), str(row["found"]),
+                         "?" if not row.get("measured", True) else "ok" if row["ok"] else "FAIL")
                         for row in rows]
     widths = [max(len(line[column]) for line in lines) for column in range(3)]
     text = ["%s preflight" % host]

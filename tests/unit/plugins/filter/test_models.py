@@ -129,3 +129,15 @@ def test_table_names_the_host_and_aligns_columns():
     wanted, found = lines[1].index("wanted"), lines[1].index("found")
     assert lines[2][wanted:].startswith("x86_64 ") and lines[2][found:].startswith("x86_64 ")
     assert lines[3][wanted:].startswith(">= 16 ") and lines[3][found:].startswith("32 ")
+
+
+def test_ports_that_cannot_be_measured_say_so_and_do_not_fail():
+    """A GPU server image without ss or netstat (seen on an H200 with Ubuntu 24.04): the port rows
+    say why they were not measured, the table marks them '?', and nothing fails."""
+    rows = preflight_checks(inputs(listening=None,
+                                   listening_error="Unable to find netstat or ss in PATH"))
+    ports = [row for row in rows if row["check"].startswith("port ")]
+    assert [row["check"] for row in ports] == ["port 5050", "port 8080"]
+    assert all(row["found"] == "not measured (Unable to find netstat or ss in PATH)" for row in ports)
+    assert failed(rows) == []
+    assert preflight_table(rows, "ml1")[-1].endswith("?")
