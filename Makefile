@@ -24,12 +24,27 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 LAB_INVENTORY ?= inventories/lab/hosts.yml
 SCENARIOS   ?= default multinode vendor
 
-.PHONY: test venv collection sanity units integration lint docs changelog ee build constraints clean \
+.PHONY: test help venv collection sanity units integration lint docs changelog ee build constraints clean \
         lab-engine lab-up lab lab-status lab-down lab-check-images molecule bench
 
-## test: every check (what .ci/run runs)
-test: lint sanity units integration docs changelog ee lab-check-images molecule
-	@echo "make test: all checks passed"
+TEST_STAGES := lint sanity units integration docs changelog ee lab-check-images molecule
+
+## test: every check (what .ci/run runs), one stage after the other, with the time of each
+test:
+	@start=$$(date +%s); summary=""; \
+	for stage in $(TEST_STAGES); do \
+	  began=$$(date +%s); \
+	  $(MAKE) --no-print-directory $$stage; \
+	  took=$$(( $$(date +%s) - began )); \
+	  echo "make test: stage $$stage passed in $$took s"; \
+	  summary="$$summary$$(printf '  %-17s %5d s' $$stage $$took)"$$'\n'; \
+	done; \
+	printf 'make test: stage times\n%s' "$$summary"; \
+	echo "make test: all checks passed in $$(( $$(date +%s) - start )) s"
+
+## help: the targets, with what each does
+help:
+	@grep -E '^## [a-z-]+:' $(MAKEFILE_LIST) | sed -e 's/^## /  /'
 
 ## venv: the test virtualenv with pinned tools
 venv: $(VENV)/.installed
