@@ -18,6 +18,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.gonka.fleet.plugins.module_utils.hf_cache import PROGRESS
+from ansible_collections.gonka.fleet.plugins.modules.hf_model_wait import ARGUMENT_SPEC
 
 display = Display()
 
@@ -34,7 +35,7 @@ def storage(hf_home, cache_dir, repo_id):
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("jid", "repo_id", "hf_home", "cache_dir", "timeout", "poll_interval"))
+    _VALID_ARGS = frozenset(ARGUMENT_SPEC)
 
     def _async_dir(self):
         return self._remote_expand_user(self.get_shell_option("async_dir", default="~/.ansible_async"))
@@ -55,14 +56,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
-        _valid, args = self.validate_argument_spec(argument_spec=dict(
-            jid=dict(type="str", required=True),
-            repo_id=dict(type="str", required=True),
-            hf_home=dict(type="str", default="~/.cache/huggingface"),
-            cache_dir=dict(type="str"),
-            timeout=dict(type="int", default=21600),
-            poll_interval=dict(type="int", default=10),
-        ))
+        _valid, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         host = task_vars.get("inventory_hostname", "")
         hf_home = self._remote_expand_user(args["hf_home"])
         progress = posixpath.join(storage(hf_home, args["cache_dir"], args["repo_id"]), PROGRESS)

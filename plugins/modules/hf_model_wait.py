@@ -89,16 +89,19 @@ finished:
 
 from ansible.module_utils.basic import AnsibleModule
 
+# the action plugin (plugins/action/hf_model_wait.py) validates its arguments with this spec
+ARGUMENT_SPEC = dict(
+    jid=dict(type="str", required=True),
+    repo_id=dict(type="str", required=True),
+    hf_home=dict(type="str", default="~/.cache/huggingface"),
+    cache_dir=dict(type="str"),
+    timeout=dict(type="int", default=21600),
+    poll_interval=dict(type="int", default=10),
+)
+
 
 def main():
-    module = AnsibleModule(argument_spec=dict(
-        jid=dict(type="str", required=True),
-        repo_id=dict(type="str", required=True),
-        hf_home=dict(type="str", default="~/.cache/huggingface"),
-        cache_dir=dict(type="str"),
-        timeout=dict(type="int", default=21600),
-        poll_interval=dict(type="int", default=10),
-    ))
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC)
     module.fail_json(msg="gonka.fleet.hf_model_wait runs as an action plugin on the controller")
 
 
