@@ -35,6 +35,8 @@ def storage(hf_home, cache_dir, repo_id):
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
+    # there is no background job in check mode
+    _supports_check_mode = False
     _VALID_ARGS = frozenset(ARGUMENT_SPEC)
 
     def _async_dir(self):
@@ -74,7 +76,7 @@ class ActionModule(ActionBase):
                 result.update(status, polls=polls)
                 return result
             if time.time() >= deadline:
-                result.update(failed=True, polls=polls, ansible_job_id=args["jid"],
+                result.update(failed=True, finished=False, polls=polls, ansible_job_id=args["jid"],
                               msg="%s: %s is still downloading after %d s (job %s keeps running)"
                               % (host, args["repo_id"], args["timeout"], args["jid"]))
                 return result

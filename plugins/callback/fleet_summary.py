@@ -28,6 +28,7 @@ import shlex
 
 from ansible import context
 from ansible.plugins.callback import CallbackBase
+from ansible.template import Templar
 
 
 def _reason(result):
@@ -89,7 +90,10 @@ class CallbackModule(CallbackBase):
             groups = manager._inventory.get_groups_dict()
             if host not in groups.get("ml_nodes", []):
                 return []
-            chosen = manager.get_vars(host=manager._inventory.get_host(host)).get("gonka_network_node")
+            variables = manager.get_vars(host=manager._inventory.get_host(host))
+            chosen = variables.get("gonka_network_node")
+            if chosen is not None:
+                chosen = Templar(loader=manager._loader, variables=variables).template(chosen)
         except Exception:  # the summary must never fail a run: without the inventory, no companion
             return []
         network_nodes = groups.get("network_nodes") or []

@@ -176,6 +176,8 @@ class Simulator:
             seen.add(node["id"])
             nodes.append(node)
         if self.release == "later":
+            # the first flush, whatever changed, sets node_config_merged (R11.4, R11.7)
+            self._dirty = True
             if node_config_path:
                 self.live, self.states, self.persisted = {}, {}, []
             else:
@@ -183,7 +185,7 @@ class Simulator:
         for node in nodes:
             self._register(node)
             self.persisted.append(copy.deepcopy(node))
-        if self.release == "launch":
+        if self.release == "launch" or not self.deferred_flush:
             self._flush()
 
     def _flush(self):

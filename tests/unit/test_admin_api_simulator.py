@@ -234,14 +234,32 @@ def test_a_later_restart_keeps_admin_api_nodes_and_merges_node_config_once(tmp_p
 
 
 def test_a_later_store_not_yet_merged_is_replaced_by_node_config(tmp_path):
-    """R11.4: while node_config_merged is unset, node-config.json's nodes replace the stored ones."""
+    """R11.4, R11.7: while node_config_merged is unset, node-config.json's nodes replace the stored
+    ones in memory; the store changes at the next flush, which sets the flag."""
     state = tmp_path / "gonka-db.json"
     state.write_text(json.dumps({"nodes": [api_node("ml1", "10.0.0.1")]}))
     config = tmp_path / "node-config.json"
     config.write_text(json.dumps([api_node("ml2", "10.0.0.2")]))
-    sim = simmod.Simulator(release="later", persist_path=str(state), node_config_path=str(config))
+    sim = simmod.Simulator(release="later", persist_path=str(state), node_config_path=str(config),
+                           deferred_flush=True)
     assert [e["node"]["id"] for e in sim.list()] == ["ml2"]
+    # a restart before the flush: the store is as it was, and the file is merged again
     assert [e["node"]["id"] for e in simmod.Simulator(release="later", persist_path=str(state)).list()] == ["ml1"]
+    sim.flush_due()
+    saved = json.loads(state.read_text())
+    assert saved["node_config_merged"] is True and [n["id"] for n in saved["nodes"]] == ["ml2"]
+
+
+def test_after_the_first_flush_an_edited_node_config_is_ignored(tmp_path):
+    """R11.4: the first flush sets node_config_merged even when nothing changed through the Admin API."""
+    state = tmp_path / "gonka-db.json"
+    config = tmp_path / "node-config.json"
+    config.write_text(json.dumps([api_node("ml1", "10.0.0.1")]))
+    simmod.Simulator(release="later", persist_path=str(state), node_config_path=str(config),
+                     deferred_flush=True).flush_due()
+    config.write_text(json.dumps([api_node("ml2", "10.0.0.2")]))
+    again = simmod.Simulator(release="later", persist_path=str(state), node_config_path=str(config))
+    assert [e["node"]["id"] for e in again.list()] == ["ml1"]
 
 
 def test_a_later_change_reaches_the_store_at_the_next_flush(tmp_path):
