@@ -183,7 +183,7 @@ def main():
     # the release catalog's api_node_store: config (launch) or database (later releases)
     release = "later" if env.get("SIM_API_NODE_STORE") == "database" else "launch"
     # launch: the yaml's node list, rewritten at each start (R1.1); later: gonka.db, kept (R11.1)
-    store = "gonka-db.json" if release == "later" else "nodes.json"
+    store = "gonka.db" if release == "later" else "nodes.json"
     sim = admin_api.Simulator(governance_models=governance or list(admin_api.DEFAULT_GOVERNANCE_MODELS),
                               release=release, persist_path=os.path.join(state_dir, store),
                               deferred_flush=True,

@@ -219,7 +219,7 @@ def test_a_later_restart_keeps_admin_api_nodes_and_merges_node_config_once(tmp_p
     node-config.json counts only until the first flush; later edits of the file are ignored."""
     config = tmp_path / "node-config.json"
     config.write_text(json.dumps([api_node("node1", "inference", inference_port=5000)]))
-    state = tmp_path / "gonka-db.json"
+    state = tmp_path / "gonka.db"
     first = simmod.Simulator(release="later", persist_path=str(state), node_config_path=str(config))
     first.create(api_node("ml9", "10.0.0.9"))
     saved = json.loads(state.read_text())
@@ -236,7 +236,7 @@ def test_a_later_restart_keeps_admin_api_nodes_and_merges_node_config_once(tmp_p
 def test_a_later_store_not_yet_merged_is_replaced_by_node_config(tmp_path):
     """R11.4, R11.7: while node_config_merged is unset, node-config.json's nodes replace the stored
     ones in memory; the store changes at the next flush, which sets the flag."""
-    state = tmp_path / "gonka-db.json"
+    state = tmp_path / "gonka.db"
     state.write_text(json.dumps({"nodes": [api_node("ml1", "10.0.0.1")]}))
     config = tmp_path / "node-config.json"
     config.write_text(json.dumps([api_node("ml2", "10.0.0.2")]))
@@ -252,7 +252,7 @@ def test_a_later_store_not_yet_merged_is_replaced_by_node_config(tmp_path):
 
 def test_after_the_first_flush_an_edited_node_config_is_ignored(tmp_path):
     """R11.4: the first flush sets node_config_merged even when nothing changed through the Admin API."""
-    state = tmp_path / "gonka-db.json"
+    state = tmp_path / "gonka.db"
     config = tmp_path / "node-config.json"
     config.write_text(json.dumps([api_node("ml1", "10.0.0.1")]))
     simmod.Simulator(release="later", persist_path=str(state), node_config_path=str(config),
@@ -264,7 +264,7 @@ def test_after_the_first_flush_an_edited_node_config_is_ignored(tmp_path):
 
 def test_a_later_change_reaches_the_store_at_the_next_flush(tmp_path):
     """R11.7: the real api writes gonka.db every 60 s; a restart before that loses the change."""
-    state = tmp_path / "gonka-db.json"
+    state = tmp_path / "gonka.db"
     sim = simmod.Simulator(release="later", persist_path=str(state), deferred_flush=True)
     sim.create(api_node("ml1", "10.0.0.1"))
     assert simmod.Simulator(release="later", persist_path=str(state)).list() == []
@@ -274,7 +274,7 @@ def test_a_later_change_reaches_the_store_at_the_next_flush(tmp_path):
 
 def test_enable_and_disable_are_not_persisted(tmp_path):
     """R1.4, R11.9: admin state lives in the broker only."""
-    state = tmp_path / "gonka-db.json"
+    state = tmp_path / "gonka.db"
     sim = simmod.Simulator(release="later", persist_path=str(state))
     sim.create(api_node("ml1", "10.0.0.1"))
     before = state.read_text()
