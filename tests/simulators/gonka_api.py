@@ -135,6 +135,9 @@ class PublicHandler(JSONHandler):
             return self.send_json(200, {"pubkey": found["pubkey"], "balance": 0})
         if path == "/v1/governance/models":
             return self.send_json(200, {"models": [{"id": m} for m in sim.governance_models]})
+        if path == "/v1/epochs/latest":     # the fields status reads (R13.3); no PoC phases, no height here
+            return self.send_json(200, {"phase": "Inference",
+                                        "latest_epoch": {"index": sim.epoch, "poc_start_block_height": 0}})
         if path == "/v1/epochs/current/participants":
             models = sorted(set(m for entry in sim.list() for m in entry["node"]["models"]))
             participant = {"index": os.environ.get("ACCOUNT_PUBKEY", ""), "weight": len(sim.live),
