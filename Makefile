@@ -25,9 +25,9 @@ LAB_INVENTORY ?= inventories/lab/hosts.yml
 SCENARIOS   ?= default multinode vendor
 
 .PHONY: test help venv collection sanity units integration lint docs changelog ee build constraints clean \
-        lab-engine lab-up lab lab-status lab-down lab-check-images molecule bench
+        lab-engine lab-up lab lab-status lab-down lab-check-images molecule bench rules
 
-TEST_STAGES := lint sanity units integration docs changelog ee lab-check-images molecule
+TEST_STAGES := lint sanity units integration rules docs changelog ee lab-check-images molecule
 
 ## test: every check (what .ci/run runs), one stage after the other, with the time of each
 test:
@@ -79,6 +79,27 @@ integration: venv collection
 ## lint: ansible-lint, production profile
 lint: venv collection
 	cd $(COLLECTION) && $(BIN)/ansible-lint
+
+## rules: the monitoring role's alert rules, rendered with its defaults: Debian's promtool (fetched, not installed) checks them and runs tests/monitoring
+PROMTOOL_DIR := $(CURDIR)/.cache/promtool
+PROMTOOL     := $(PROMTOOL_DIR)/root/usr/bin/promtool
+rules: venv
+	if [ ! -x $(PROMTOOL) ]; then \
+	  rm -rf $(PROMTOOL_DIR) && mkdir -p $(PROMTOOL_DIR)/deb && cd $(PROMTOOL_DIR)/deb && \
+	  fetch() { apt-get download promtool 2>/dev/null || apt-get download prometheus; }; \
+	  fetch || { apt-get update -qq && fetch; }; \
+	  for deb in *.deb; do dpkg-deb -x $$deb $(PROMTOOL_DIR)/root; done; \
+	fi
+	rm -rf $(PROMTOOL_DIR)/run && mkdir -p $(PROMTOOL_DIR)/run
+	$(BIN)/ansible localhost -i localhost, -c local -m ansible.builtin.template \
+	  -a "src=$(CURDIR)/roles/monitoring/templates/gonka-rules.yml.j2 dest=$(PROMTOOL_DIR)/run/gonka-rules.yml mode=0644" \
+	  -e @roles/monitoring/defaults/main.yml -e ansible_python_interpreter=$(BIN)/python \
+	  > $(PROMTOOL_DIR)/render.log 2>&1 || { cat $(PROMTOOL_DIR)/render.log; exit 1; }
+	cp tests/monitoring/*.test.yml $(PROMTOOL_DIR)/run/
+	$(PROMTOOL) --version 2>&1 | sed -n 1p
+	$(PROMTOOL) check rules $(PROMTOOL_DIR)/run/gonka-rules.yml
+	cd $(PROMTOOL_DIR)/run && $(PROMTOOL) test rules *.test.yml
+	$(BIN)/python tests/monitoring/check_coverage.py $(PROMTOOL_DIR)/run/gonka-rules.yml tests/monitoring/*.test.yml
 
 ## docs: ansible-doc renders every module with its examples
 docs: venv collection

@@ -62,6 +62,10 @@ SEED_CONTAINER = "gonka-lab-seed"
 SEED_ADDRESS = "10.231.0.4"
 SEED_PORT = 8000
 SEED_PARTICIPANT_DELAY = 40
+# The seed's chain node (the node stand-in with the lab's genesis): its RPC is the height network
+# nodes are compared with (status.yml's block lag).
+SEED_NODE_CONTAINER = "gonka-lab-seed-node"
+SEED_NODE_ADDRESS = "10.231.0.5"
 HUB_CONTAINER = "gonka-lab-hub"
 HUB_ADDRESS = "10.231.0.3"
 HUB_REPOS = ["Qwen/Qwen3-32B-FP8"]
@@ -354,6 +358,14 @@ def seed():
            "-e", "SIM_PARTICIPANT_DELAY=%d" % SEED_PARTICIPANT_DELAY, image)
     _wait_http("http://%s:%d/v1/epochs/current/participants" % (SEED_ADDRESS, SEED_PORT), "the seed API")
     log("seed node API (api stand-in) at http://%s:%d/" % (SEED_ADDRESS, SEED_PORT))
+    if exists("container", SEED_NODE_CONTAINER):
+        docker("rm", "-f", SEED_NODE_CONTAINER)
+    docker("run", "-d", "--name", SEED_NODE_CONTAINER, "--label", LABEL, "--network", NETWORKS["public"][0],
+           "--ip", SEED_NODE_ADDRESS, "-e", "SIM_SYNC_SECONDS=0",
+           "-v", "%s:/root/genesis.json:ro" % os.path.join(ROOT, "lab", "files", "genesis.json"),
+           release_images(releases()[1])["node"])
+    _wait_http("http://%s:26657/status" % SEED_NODE_ADDRESS, "the seed's chain node")
+    log("seed chain node (node stand-in) RPC at http://%s:26657/" % SEED_NODE_ADDRESS)
 
 
 def up(inventory):

@@ -4,7 +4,8 @@
 and ``bridge``.
 
 * node (ghcr.io/product-science/inferenced): CometBFT's GET /status on 26657 with a block
-  height that grows (one block per SIM_BLOCK_SECONDS, default 1), and a TCP listener on the p2p
+  height that grows (one block per SIM_BLOCK_SECONDS, default 1, counted from the genesis file's
+  genesis_time, so every node of one network has the same height), and a TCP listener on the p2p
   port 26656 (published as 5000). For its first SIM_SYNC_SECONDS (default 0) it is a node that
   syncs: catching_up true, the height behind. GET /sim/governance-models (not a real route: the
   stand-ins' channel for the chain's state) lists the model ids of /root/genesis.json
@@ -43,8 +44,13 @@ CHAIN_ID = "gonka-mainnet"
 
 
 class Chain:
-    def __init__(self, block_seconds=1.0, moniker="node", validator_key=b"", sync_seconds=0.0, models=()):
+    """``genesis``: the chain's genesis time (epoch seconds); the height counts blocks since then, so
+    stand-ins of one network (the lab's seed and its network nodes) agree on it as synced nodes do.
+    Without it the chain starts with the process."""
+
+    def __init__(self, block_seconds=1.0, moniker="node", validator_key=b"", sync_seconds=0.0, models=(), genesis=None):
         self.started = time.time()
+        self.genesis = self.started if genesis is None else genesis
         self.block_seconds = block_seconds
         self.moniker = moniker
         self.validator_key = validator_key or os.urandom(32)
@@ -52,7 +58,7 @@ class Chain:
         self.models = list(models)
 
     def height(self):
-        return int((time.time() - self.started) / self.block_seconds) + 1
+        return int((time.time() - self.genesis) / self.block_seconds) + 1
 
     def catching_up(self):
         return time.time() - self.started < self.sync_seconds
@@ -62,7 +68,7 @@ class Chain:
         catching_up = self.catching_up()
         if catching_up:     # a syncing node is behind: it reached a fraction of the network's height
             height = max(1, int(height * (time.time() - self.started) / self.sync_seconds))
-        block_time = datetime.datetime.fromtimestamp(self.started + (height - 1) * self.block_seconds,
+        block_time = datetime.datetime.fromtimestamp(self.genesis + (height - 1) * self.block_seconds,
                                                      datetime.timezone.utc)
         pub_key = base64.b64encode(self.validator_key).decode()
         return {"jsonrpc": "2.0", "id": -1, "result": {
@@ -111,6 +117,16 @@ def serve_p2p(host="0.0.0.0", port=26656):
 
     threading.Thread(target=accept, daemon=True).start()
     return listener
+
+
+def genesis_time(path):
+    """The genesis file's genesis_time as epoch seconds; None without a file or a time."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            value = json.load(handle).get("genesis_time")
+        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def genesis_models(path):
@@ -162,7 +178,8 @@ def main(argv=None):
     if args.role == "node":
         chain = Chain(float(os.environ.get("SIM_BLOCK_SECONDS", "1")), os.environ.get("KEY_NAME", "node"),
                       sync_seconds=float(os.environ.get("SIM_SYNC_SECONDS", "0")),
-                      models=genesis_models(os.environ.get("SIM_GENESIS", "/root/genesis.json")))
+                      models=genesis_models(os.environ.get("SIM_GENESIS", "/root/genesis.json")),
+                      genesis=genesis_time(os.environ.get("SIM_GENESIS", "/root/genesis.json")))
         serve_rpc(chain)
         serve_p2p()
         print("node stand-in: rpc :26657, p2p :26656", flush=True)

@@ -140,7 +140,8 @@ class PublicHandler(JSONHandler):
                                         "latest_epoch": {"index": sim.epoch, "poc_start_block_height": 0}})
         if path == "/v1/epochs/current/participants":
             models = sorted(set(m for entry in sim.list() for m in entry["node"]["models"]))
-            participant = {"index": os.environ.get("ACCOUNT_PUBKEY", ""), "weight": len(sim.live),
+            pubkey = os.environ.get("ACCOUNT_PUBKEY", "")   # the index is the account's address (R13.4)
+            participant = {"index": inferenced.address_of(pubkey) if pubkey else "", "weight": len(sim.live),
                            "inference_url": os.environ.get("DAPI_API__PUBLIC_URL", ""), "models": models}
             participants = [participant] if sim.live else []
             return self.send_json(200, {"active_participants": {"participants": participants,

@@ -10,11 +10,12 @@ import time
 import pytest
 
 from ansible_collections.gonka.fleet.plugins.modules import node_info
-from ansible_collections.gonka.fleet.tests.simulators import chain_node, gonka_api
+from ansible_collections.gonka.fleet.tests.simulators import chain_node, gonka_api, inferenced
 
 from ansible_collections.gonka.fleet.tests.unit.helpers import node
 
-ACCOUNT = "gonka1qyqszqgpqyqszqgpqyqszqgpqyqszqgpjn7ld8"
+PUBKEY = "AkxhYk9ubHlBY2NvdW50UHVibGljS2V5U3RhbmRJbg=="
+ACCOUNT = inferenced.address_of(PUBKEY)     # the participants' index is the address (R13.4)
 
 
 @pytest.fixture
@@ -33,7 +34,7 @@ def chains():
 
 @pytest.fixture
 def public_api(api_sim, tmp_path, monkeypatch):
-    monkeypatch.setenv("ACCOUNT_PUBKEY", ACCOUNT)
+    monkeypatch.setenv("ACCOUNT_PUBKEY", PUBKEY)
     server = gonka_api.serve(0, gonka_api.PublicHandler, host="127.0.0.1", sim=api_sim.sim,
                              participants=gonka_api.Participants(str(tmp_path / "participants.json"), 0))
     yield "http://127.0.0.1:%d" % server.server_address[1]
