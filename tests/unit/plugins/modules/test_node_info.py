@@ -21,10 +21,9 @@ ACCOUNT = inferenced.address_of(PUBKEY)     # the participants' index is the add
 @pytest.fixture
 def chains():
     """A node that started 40 blocks after its seed (0.05 s blocks): it is behind."""
-    seed = chain_node.Chain(block_seconds=0.05, moniker="seed")
-    seed.started -= 4.0                      # 80 blocks made
-    local = chain_node.Chain(block_seconds=0.05, moniker="node")
-    local.started -= 2.0                     # 40 blocks made
+    now = time.time()
+    seed = chain_node.Chain(block_seconds=0.05, moniker="seed", genesis=now - 4.0)    # 80 blocks made
+    local = chain_node.Chain(block_seconds=0.05, moniker="node", genesis=now - 2.0)   # 40 blocks made
     servers = [chain_node.serve_rpc(chain, host="127.0.0.1", port=0) for chain in (local, seed)]
     yield ["http://127.0.0.1:%d" % server.server_address[1] for server in servers]
     for server in servers:
