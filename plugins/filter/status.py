@@ -98,9 +98,9 @@ def status_report(info, network_node, hosts, hostvars, settings):
         if participation is None:
             _check(checks, "participation", False, "not read: %s" % (errors.get("participation") or "no public API set"))
         else:
+            listed = "listed" if participation["listed"] else "not listed"
             _check(checks, "participation", participation["listed"] and participation["weight"] > 0,
-                   "%s in epoch %s, weight %s" % ("listed" if participation["listed"] else "not listed",
-                                                   participation.get("epoch"), participation["weight"]))
+                   "%s in epoch %s, weight %s" % (listed, participation.get("epoch"), participation["weight"]))
     for host in sorted(hosts, key=lambda name: (name != network_node, name)):
         _host_checks(checks, host, hosts[host], min_free)
     return {"network_node": network_node, "ok": all(check["ok"] for check in checks), "checks": checks,

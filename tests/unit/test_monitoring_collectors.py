@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from ansible_collections.gonka.fleet.tests.simulators import admin_api, chain_node, gonka_api
+from ansible_collections.gonka.fleet.tests.simulators import admin_api, chain_node, gonka_api, inferenced
 from ansible_collections.gonka.fleet.tests.unit.helpers import node
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -155,8 +155,7 @@ def fleet(tmp_path):
     """A chain node, a seed chain node ahead of it, and an api (Admin API + public API) on loopback."""
     servers = []
     local = chain_node.Chain(block_seconds=1.0)
-    seed = chain_node.Chain(block_seconds=1.0)
-    seed.started -= 120                     # the seed is ~120 blocks ahead
+    seed = chain_node.Chain(block_seconds=1.0, genesis=time.time() - 120)     # ~120 blocks ahead
     for chain in (local, seed):
         servers.append(chain_node.serve_rpc(chain, host="127.0.0.1", port=0))
     sim = admin_api.Simulator(epoch=7)
@@ -188,12 +187,13 @@ def run_chain(args, tmp_path):
 
 
 def test_chain_collector_heights_epoch_and_ml_nodes(fleet, tmp_path, monkeypatch):
-    monkeypatch.setenv("ACCOUNT_PUBKEY", "gonka1participant")     # the api stand-in lists its account by it
+    monkeypatch.setenv("ACCOUNT_PUBKEY", "AkxhYk9ubHlBY2NvdW50UHVibGljS2V5U3RhbmRJbg==")
+    account = inferenced.address_of("AkxhYk9ubHlBY2NvdW50UHVibGljS2V5U3RhbmRJbg==")   # the participant's index
     fleet.sim.create(node("ml1", "10.0.0.11"))
     fleet.sim.create(node("ml2", "10.0.0.12"))
     fleet.sim.set_status("ml2", "FAILED", "unreachable")
     fleet.sim.set_enabled("ml2", False)
-    found = run_chain(fleet.args + ["--participant", "gonka1participant"], tmp_path)
+    found = run_chain(fleet.args + ["--participant", account], tmp_path)
     height, seed_height = value(found, "gonka_block_height"), value(found, "gonka_seed_block_height")
     assert 1 <= height <= fleet.local.height() and 115 <= seed_height - height <= 125
     assert value(found, "gonka_catching_up") == 0
