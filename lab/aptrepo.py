@@ -61,7 +61,7 @@ PACKAGES = {
     "nvidia-driver": ("580.159.04-1", "python3", dict(
         [("usr/bin/nvidia-smi", os.path.join(SOURCES, "nvidia-smi.py"))] +
         [("usr/share/nvidia-smi-standin/%s" % name, os.path.join(GPU_FIXTURES, name))
-         for name in ("nvidia-smi.txt", "query-gpu.csv")]), "nvidia"),
+         for name in ("nvidia-smi.txt", "query-gpu.csv", "nvidia-smi-q.xml")]), "nvidia"),
 }
 DOCKER_DIR = os.path.join("linux", "debian")
 NVIDIA_DIR = os.path.join("libnvidia-container", "stable", "deb", ARCH)

@@ -272,3 +272,31 @@ def test_scripts_run_as_programs(script, tmp_path, closed_port):
     result = subprocess.run([sys.executable, os.path.join(FILES, script + ".py"), "--output", str(out)] + args,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
     assert result.returncode == 0 and samples(out.read_text())
+
+
+def test_standin_answers_the_collector_fields_with_units_like_the_real_tool():
+    result = subprocess.run([sys.executable, STANDIN, "--query-gpu=index,utilization.gpu,temperature.gpu,power.draw,fan.speed",
+                             "--format=csv"], stdout=subprocess.PIPE, text=True, check=False,
+                            env=dict(os.environ, NVIDIA_SMI_STANDIN_DATA=FIXTURES))
+    # values of nvidia-smi-q.xml (gpu_util, gpu_temp, average_power_draw, fan_speed N/A)
+    assert (result.returncode, result.stdout) == (0, "index, utilization.gpu [%], temperature.gpu, power.draw [W], "
+                                                     "fan.speed [%]\n0, 0 %, 37, 128.86 W, [N/A]\n")
+
+
+def test_rules_and_dashboards_read_only_metrics_the_collectors_write(fleet, standin, tmp_path, monkeypatch):
+    monkeypatch.setenv("ACCOUNT_PUBKEY", "AkxhYk9ubHlBY2NvdW50UHVibGljS2V5U3RhbmRJbg==")
+    fleet.sim.create(node("ml1", "10.0.0.11"))
+    written = set()
+    gpu_metrics.main(["--output", str(tmp_path / "gpu.prom"), "--nvidia-smi", standin])
+    chain = run_chain(fleet.args + ["--participant", inferenced.address_of(os.environ["ACCOUNT_PUBKEY"])], tmp_path)
+    written |= {name for name, _labels in samples((tmp_path / "gpu.prom").read_text())}
+    written |= {name for name, _labels in chain}
+    role = os.path.join(ROOT, "roles", "monitoring")
+    with open(os.path.join(role, "templates", "gonka-rules.yml.j2"), encoding="utf-8") as handle:
+        texts = [re.sub(r"\[\[.*?\]\]", "", handle.read())]          # the role's variables are not metrics
+    for name in ("gonka-fleet.json", "gonka-hosts.json"):
+        with open(os.path.join(role, "files", "dashboards", name), encoding="utf-8") as handle:
+            texts.append(handle.read())
+    read = {name for text in texts for name in re.findall(r"\bgonka_[a-z_]+\b", text)
+            if not name.startswith("gonka_monitoring_")} - {"gonka_kind"}      # variables, a label
+    assert read and read <= written, "read but never written: %s" % sorted(read - written)
