@@ -81,13 +81,14 @@ def images_to_remove(host_info, repositories, keep, protect=()):
     return [entry for _created, _tag, entry in removed]
 
 
-def image_repositories(catalog):
-    """The repositories of every image of every release of a release catalog, sorted."""
+def image_repositories(catalog, exclude=()):
+    """The repositories of every image of every release of a release catalog, sorted; the images
+    named in ``exclude`` (keys of ``images``, such as the generic nginx of ``inference``) left out."""
     repositories = set()
     for name, release in (catalog or {}).items():
         if not isinstance(release, dict) or not isinstance(release.get("images"), dict):
             raise AnsibleFilterError("image_repositories: release %r has no images mapping" % (name,))
-        repositories.update(_repository(ref) for ref in release["images"].values() if ref)
+        repositories.update(_repository(ref) for key, ref in release["images"].items() if ref and key not in exclude)
     return sorted(repositories)
 
 

@@ -65,15 +65,20 @@ def status_report(info, network_node, hosts, hostvars, settings):
     its ML hosts, whose ``gonka_status_host`` fact (gonka.fleet.status main: ``disk`` {path:
     {free_bytes, total_bytes}}, ``images_wanted`` and ``images_running`` {service: image}) is read
     from ``hostvars`` (a host without it is a failed check); ``settings``:
-    ``max_block_lag``, ``min_disk_free_percent`` and ``account_address`` (empty: participation is
-    not checked). Returns the report with ``checks`` [{check, ok, detail}] and ``ok``."""
+    ``max_block_lag``, ``min_disk_free_percent``, ``account_address`` (empty: participation is
+    not checked) and ``run_hosts`` (the hosts of this run: the others, left out with --limit, are
+    listed in ``not_in_run`` and not checked; absent: every host is checked). Returns the report
+    with ``checks`` [{check, ok, detail}] and ``ok``."""
     try:
         max_lag = int(settings["max_block_lag"])
         min_free = float(settings["min_disk_free_percent"])
     except (KeyError, TypeError, ValueError) as exc:
         raise AnsibleFilterError("status_report: settings need max_block_lag and min_disk_free_percent (%s)" % exc)
     errors = info.get("errors") or {}
-    hosts = dict((host, (hostvars[host] if host in hostvars else {}).get("gonka_status_host")) for host in hosts)
+    run_hosts = settings.get("run_hosts")
+    skipped = [host for host in hosts if run_hosts is not None and host not in run_hosts]
+    hosts = dict((host, (hostvars[host] if host in hostvars else {}).get("gonka_status_host"))
+                 for host in hosts if host not in skipped)
     checks = []
     chain = info.get("chain")
     _check(checks, "chain", chain is not None,
@@ -104,6 +109,7 @@ def status_report(info, network_node, hosts, hostvars, settings):
     for host in sorted(hosts, key=lambda name: (name != network_node, name)):
         _host_checks(checks, host, hosts[host], min_free)
     return {"network_node": network_node, "ok": all(check["ok"] for check in checks), "checks": checks,
+            "not_in_run": skipped,
             "chain": chain, "seed": info.get("seed"), "block_lag": info.get("block_lag"), "epoch": info.get("epoch"),
             "participation": info.get("participation"), "setup_report": info.get("setup_report"),
             "ml_nodes": nodes, "hosts": hosts}
@@ -124,6 +130,8 @@ def status_table(report):
     lines.extend(status_row(entry, _ROW) for entry in report.get("ml_nodes") or [])
     lines.extend("%-4s %-40s %s" % ("ok" if check["ok"] else "FAIL", check["check"], check["detail"])
                  for check in report["checks"])
+    lines.extend("%-4s %-40s %s" % ("-", host, "not in this run (--limit): not checked")
+                 for host in report.get("not_in_run") or [])
     return lines
 
 

@@ -35,20 +35,35 @@ def paths(directory):
 
 
 def read_holder(directory):
+    """The holder file's content when its process is still the one that holds the lock, else None."""
     try:
         with open(paths(directory)[1]) as handle:
             holder = json.load(handle)
     except (IOError, OSError, ValueError):
         return None
-    return holder if _alive(holder.get("pid")) else None
+    return holder if _alive(holder.get("pid"), holder.get("start")) else None
 
 
-def _alive(pid):
+def _start_time(pid):
+    """The process's start time (clock ticks since boot, /proc/<pid>/stat field 22): with the pid it
+    names one process, not a later one that got the same pid. None without /proc."""
+    try:
+        with open("/proc/%d/stat" % int(pid)) as handle:
+            stat = handle.read()
+    except (IOError, OSError, TypeError, ValueError):
+        return None
+    fields = stat[stat.rfind(")") + 2:].split()
+    if fields and fields[0] == "Z":       # a zombie holds nothing
+        return None
+    return fields[19] if len(fields) > 19 else None
+
+
+def _alive(pid, start=None):
     try:
         os.kill(int(pid), 0)
     except (TypeError, ValueError, OSError):
         return False
-    return True
+    return start is None or _start_time(pid) == start
 
 
 def _open_lock(directory):
@@ -96,13 +111,17 @@ def acquire(directory, owner, ttl, check_mode=False):
         pid = _spawn_holder(fd, ttl)
     finally:
         os.close(fd)
-    holder = {"pid": pid, "owner": owner, "since": int(time.time()), "ttl": int(ttl)}
+    holder = {"pid": pid, "start": _start_time(pid), "owner": owner, "since": int(time.time()), "ttl": int(ttl)}
     holder_path = paths(directory)[1]
     tmp = holder_path + ".tmp"
-    with open(tmp, "w") as handle:
-        json.dump(holder, handle)
-    os.chmod(tmp, 0o600)
-    os.rename(tmp, holder_path)
+    try:
+        with open(tmp, "w") as handle:
+            json.dump(holder, handle)
+        os.chmod(tmp, 0o600)
+        os.rename(tmp, holder_path)
+    except (IOError, OSError):
+        _stop(pid)          # nobody could release a lock whose holder is unknown
+        raise
     return False, holder
 
 
@@ -111,18 +130,24 @@ def release(directory, owner):
     holder = read_holder(directory)
     if holder is None or holder.get("owner") != owner:
         return False
-    try:
-        os.kill(int(holder["pid"]), signal.SIGTERM)
-    except OSError:
-        pass
-    deadline = time.time() + 10
-    while _alive(holder["pid"]) and time.time() < deadline:
-        time.sleep(0.05)
+    # the holder file goes first: once the process is gone another run may take the lock and
+    # write its own
     try:
         os.remove(paths(directory)[1])
     except OSError:
         pass
+    _stop(holder["pid"], holder.get("start"))
     return True
+
+
+def _stop(pid, start=None):
+    try:
+        os.kill(int(pid), signal.SIGTERM)
+    except OSError:
+        return
+    deadline = time.time() + 10
+    while _alive(pid, start) and time.time() < deadline:
+        time.sleep(0.05)
 
 
 def _spawn_holder(fd, ttl):
@@ -139,6 +164,7 @@ def _spawn_holder(fd, ttl):
                 os.write(write_end, str(second).encode())
                 os._exit(0)
             os.close(write_end)
+            os.chdir("/")
             devnull = os.open(os.devnull, os.O_RDWR)
             for target in (0, 1, 2):
                 os.dup2(devnull, target)

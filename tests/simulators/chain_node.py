@@ -112,7 +112,10 @@ def serve_p2p(host="0.0.0.0", port=26656):
 
     def accept():
         while True:
-            conn, _addr = listener.accept()
+            try:
+                conn, _addr = listener.accept()
+            except OSError:         # the listener was closed
+                return
             conn.close()
 
     threading.Thread(target=accept, daemon=True).start()

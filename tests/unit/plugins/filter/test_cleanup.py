@@ -92,6 +92,7 @@ def test_image_repositories_of_every_release():
                "0.2.9": {"images": {"api": API + ":0.2.9-post3",
                                     "bridge": "ghcr.io/product-science/bridge:0.2.5-post5@sha256:" + "a" * 64}}}
     assert image_repositories(catalog) == [API, "ghcr.io/product-science/bridge", "nginx"]
+    assert image_repositories(catalog, ["inference"]) == [API, "ghcr.io/product-science/bridge"]
 
 
 def test_image_repositories_of_the_shipped_catalog():

@@ -112,3 +112,10 @@ def test_running_images_of_one_project():
         {"Image": "loose", "State": "running", "Labels": {}},
     ]}
     assert running_images(info, "/opt/gonka") == {"api": API}
+
+
+def test_hosts_left_out_of_the_run_are_not_failed():
+    result = report(hosts=("net1", "ml1", "ml2"), settings=dict(SETTINGS, run_hosts=["net1"]))
+    assert result["not_in_run"] == ["ml1", "ml2"] and result["ok"] is True
+    assert [c["check"] for c in result["checks"] if c["check"].startswith("ml")] == ["ml_node ml1"]
+    assert status_table(result)[-1].split()[:2] == ["-", "ml2"]

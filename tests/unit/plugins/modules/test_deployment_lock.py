@@ -111,3 +111,16 @@ def test_releasing_what_another_run_holds_does_nothing(run_module, deploy):
     assert not lock_is_free(deploy)
     run_module(deployment_lock, {"path": deploy, "owner": "run-1", "state": "absent"})
     assert lock_is_free(deploy)
+
+
+def test_a_stale_holder_file_is_not_trusted(run_module, deploy):
+    """A holder file left behind whose pid now names another process (here: this test's own
+    process, started at another time) neither counts as the lock nor gets that process killed."""
+    import json
+    os.makedirs(deploy)
+    with open(os.path.join(deploy, ".gonka-deployment.lock.holder"), "w") as handle:
+        json.dump({"pid": os.getpid(), "start": "1", "owner": "run-1", "since": 0, "ttl": 7200}, handle)
+    released = run_module(deployment_lock, {"path": deploy, "owner": "run-1", "state": "absent"})
+    assert released["held"] is False                      # and this process is still alive to check it
+    taken = run_module(deployment_lock, {"path": deploy, "owner": "run-1"})
+    assert taken["held"] is True and taken["holder"]["pid"] != os.getpid() and not lock_is_free(deploy)
