@@ -12,7 +12,7 @@
 import os
 import re
 import sys
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 DATA = os.environ.get("NVIDIA_SMI_STANDIN_DATA", "/usr/share/nvidia-smi-standin")
 

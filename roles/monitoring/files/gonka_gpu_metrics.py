@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # Copyright (c) gonka.fleet contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """GPU metrics of an ML host for node exporter's textfile collector (gonka.fleet.monitoring).

@@ -33,8 +33,9 @@ HOSTVARS = {
 }
 
 
-def report(info=INFO, hosts=("net1",), settings=SETTINGS):
-    return status_report(copy.deepcopy(info), "net1", list(hosts), HOSTVARS, settings)
+def report(info=None, hosts=("net1",), settings=None):
+    return status_report(copy.deepcopy(INFO if info is None else info), "net1", list(hosts), HOSTVARS,
+                         SETTINGS if settings is None else settings)
 
 
 def failed(result):
@@ -102,13 +103,13 @@ def test_table():
 
 
 def test_running_images_of_one_project():
+    def labels(directory, service):
+        return {"com.docker.compose.project.working_dir": directory, "com.docker.compose.service": service}
+
     info = {"containers": [
-        {"Image": API, "State": "running", "Labels": {"com.docker.compose.project.working_dir": "/opt/gonka",
-                                                      "com.docker.compose.service": "api"}},
-        {"Image": "other", "State": "running", "Labels": {"com.docker.compose.project.working_dir": "/srv/x",
-                                                         "com.docker.compose.service": "api"}},
-        {"Image": "old", "State": "exited", "Labels": {"com.docker.compose.project.working_dir": "/opt/gonka",
-                                                       "com.docker.compose.service": "proxy"}},
+        {"Image": API, "State": "running", "Labels": labels("/opt/gonka", "api")},
+        {"Image": "other", "State": "running", "Labels": labels("/srv/x", "api")},
+        {"Image": "old", "State": "exited", "Labels": labels("/opt/gonka", "proxy")},
         {"Image": "loose", "State": "running", "Labels": {}},
     ]}
     assert running_images(info, "/opt/gonka") == {"api": API}
