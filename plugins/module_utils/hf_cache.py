@@ -92,12 +92,14 @@ def discard(storage, commit, path):
         os.remove(target)
 
 
-def remove_incomplete(storage):
-    """Remove what an interrupted download left (``*.incomplete`` blobs); returns their bytes."""
+def remove_incomplete(storage, keep_resumable=False):
+    """Remove what an interrupted download left (``*.incomplete`` blobs); returns their bytes. With
+    ``keep_resumable``, ``<etag>.incomplete`` files (gonka.fleet's copier resumes them) stay and only
+    huggingface_hub's process-unique ``<etag>.<id>.incomplete`` files go."""
     removed = 0
     blobs = os.path.join(storage, "blobs")
     for name in os.listdir(blobs) if os.path.isdir(blobs) else []:
-        if name.endswith(".incomplete"):
+        if name.endswith(".incomplete") and not (keep_resumable and name.count(".") == 1):
             path = os.path.join(blobs, name)
             removed += os.path.getsize(path)
             os.remove(path)
@@ -162,21 +164,26 @@ def bytes_on_disk(storage):
 class Progress(object):
     """Writes ``gonka-progress.json`` every ``interval`` seconds while a download runs:
     done_bytes (bytes of the repository's blobs, finished or not, minus what was there before),
-    total_bytes (what is being fetched), state (running, done, failed) and the time."""
+    total_bytes (what is being fetched), state (running, done, failed), the time, and the
+    revision and commit being fetched (a host serving its copy in progress resolves the revision
+    from it: ``refs/<revision>`` is written only once the snapshot is complete)."""
 
-    def __init__(self, storage, total_bytes, interval=2.0):
+    def __init__(self, storage, total_bytes, interval=2.0, revision=None, commit=None):
         self.path = os.path.join(storage, PROGRESS)
         self.storage = storage
         self.total = total_bytes
         self.start = bytes_on_disk(storage)
         self.interval = interval
+        self.revision = revision
+        self.commit = commit
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run)
         self.thread.daemon = True
 
     def write(self, state):
         record = {"done_bytes": min(max(bytes_on_disk(self.storage) - self.start, 0), self.total),
-                  "total_bytes": self.total, "state": state, "time": time.time()}
+                  "total_bytes": self.total, "state": state, "time": time.time(),
+                  "revision": self.revision, "commit": self.commit}
         if state == "done":
             record["done_bytes"] = self.total
         temporary = self.path + ".tmp"

@@ -18,17 +18,24 @@ from over the private network:
     python3 hf_serve.py --hf-home /mnt/shared --bind 10.0.0.21 --port 8765 --timeout 21600
 
 It stops on POST /_gonka/stop or after --timeout seconds.
+
+Bodies go out with sendfile. A host that is itself still copying a repository serves it too
+(the model_cache role's fan-out tree): its manifest is written before its download starts, and a
+file not finished yet is sent from its ``blobs/<etag>.incomplete`` as it grows, while the host's
+``gonka-progress.json`` says the download is running (the client verifies every byte anyway).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import glob
 import json
 import os
 import re
 import sys
 import threading
+import time
 
 try:
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,6 +45,8 @@ except ImportError:  # Python 2 targets never run it (sanity imports only)
     ThreadingHTTPServer = None
 
 CHUNK = 1024 * 1024
+GROWTH_WAIT = 540           # seconds a growing file may stand still before the request is dropped
+LIVE_PROGRESS = 30          # a progress record older than this: the copy is not running
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _INFO = re.compile(r"^/api/models/(.+)/revision/([^/]+)$")
 _TREE = re.compile(r"^/api/models/(.+)/tree/([^/]+)(/.*)?$")
@@ -58,6 +67,11 @@ class RepoSource(object):
     def served(self, repo_id, sent, whole_file):
         """Called after each file body (``sent`` bytes; ``whole_file`` False for a partial or cut one)."""
 
+    def open(self, entry):
+        """(file object with the entry's bytes, None) - or, for a file still being written, (its
+        partial file, a callable that says whether the writer is still at work)."""
+        return open(entry["data"], "rb"), None
+
 
 class CacheSource(RepoSource):
     """A Hugging Face cache (``<hf_home>/hub``) with gonka.fleet.hf_model's manifests."""
@@ -74,18 +88,52 @@ class CacheSource(RepoSource):
         commit = revision
         if not COMMIT.match(revision):
             ref = os.path.join(storage, "refs", revision)
-            if not os.path.exists(ref):
+            copy = self.copying(storage)
+            if copy and copy.get("revision") == revision:
+                commit = copy["commit"]                # the ref moves once the copy is complete
+            elif os.path.exists(ref):
+                with open(ref) as handle:
+                    commit = handle.read().strip()
+            else:
                 raise LookupError(revision)
-            with open(ref) as handle:
-                commit = handle.read().strip()
         manifest = os.path.join(storage, "gonka-manifests", "%s.json" % commit)
         if not os.path.exists(manifest):
             raise LookupError(revision)
         with open(manifest) as handle:
             entries = json.load(handle)
         return commit, dict((path, {"size": entry["size"], "oid": entry.get("blob_id"), "sha256": entry.get("sha256"),
-                                    "data": os.path.join(storage, "snapshots", commit, path)})
+                                    "data": os.path.join(storage, "snapshots", commit, path), "storage": storage})
                             for path, entry in entries.items())
+
+    @staticmethod
+    def copying(storage):
+        """The progress record of this host's own download of the repository while it runs (fresh), else None."""
+        try:
+            with open(os.path.join(storage, "gonka-progress.json")) as handle:
+                record = json.load(handle)
+        except (OSError, IOError, ValueError):
+            return None
+        if record.get("state") == "running" and time.time() - record.get("time", 0) < LIVE_PROGRESS:
+            return record
+        return None
+
+    def open(self, entry):
+        deadline = time.time() + GROWTH_WAIT
+        blob = os.path.join(entry["storage"], "blobs", entry["sha256"] or entry["oid"])
+        while True:
+            if os.path.exists(entry["data"]):
+                return open(entry["data"], "rb"), None
+            # ours (hf_transfer) or huggingface_hub 2.x's process-unique name, the newest first
+            partial = sorted(glob.glob(blob + ".incomplete") + glob.glob(blob + ".*.incomplete"),
+                             key=lambda name: os.path.getmtime(name) if os.path.exists(name) else 0, reverse=True)
+            for name in partial:
+                try:
+                    return open(name, "rb"), lambda: self.copying(entry["storage"]) is not None
+                except (OSError, IOError):
+                    pass                               # renamed or removed meanwhile
+            if not self.copying(entry["storage"]) or time.time() > deadline:
+                raise IOError("%s is not on this host and no copy of it is running" % entry["data"])
+            time.sleep(0.2)
 
     def served(self, repo_id, sent, whole_file):
         with self.lock:
@@ -194,22 +242,59 @@ class HubRoutes(BaseHTTPRequestHandler):
         if head:
             return
         cut = self.cut_after()
+        source = self.server.source
+        try:
+            data, writing = source.open(entry)
+        except (OSError, IOError):
+            self.close_connection = True               # headers are out: the client sees a short body
+            return
+        with data:
+            if cut is not None:
+                self.send_cut(repo_id, data, start, cut)
+                return
+            sent = self.send_body(data, start, size - start, writing)
+        source.served(repo_id, sent, start == 0 and sent == size)
+        if sent < size - start:
+            self.close_connection = True
+
+    def send_body(self, data, start, length, writing):
+        """sendfile ``length`` bytes of ``data`` from ``start``; a growing file is followed while
+        ``writing()`` holds, for at most GROWTH_WAIT seconds without a new byte."""
+        sent, still = 0, time.time()
+        while sent < length:
+            available = os.fstat(data.fileno()).st_size - start - sent
+            if available <= 0:
+                if writing is None or not writing() or time.time() - still > GROWTH_WAIT:
+                    break
+                time.sleep(0.05)
+                continue
+            try:
+                count = self.connection.sendfile(data, start + sent, min(available, length - sent))
+            except (OSError, IOError):
+                break                                  # the client went away
+            if not count:
+                break
+            sent += count
+            still = time.time()
+        return sent
+
+    def send_cut(self, repo_id, data, start, cut):
+        """Send ``cut`` bytes and drop the connection (a fault the Hub stand-in injects)."""
+        data.seek(start)
         sent = 0
-        with open(entry["data"], "rb") as handle:
-            handle.seek(start)
-            for block in iter(lambda: handle.read(CHUNK), b""):
-                if cut is not None and sent + len(block) > cut:
-                    block = block[:max(cut - sent, 0)]
-                    self.wfile.write(block)
-                    self.wfile.flush()
-                    sent += len(block)
-                    self.server.source.served(repo_id, sent, False)
-                    self.cut_done()
-                    self.close_connection = True
-                    return
-                self.wfile.write(block)
-                sent += len(block)
-        self.server.source.served(repo_id, sent, start == 0)
+        for block in iter(lambda: data.read(CHUNK), b""):
+            block = block[:max(cut - sent, 0)]
+            self.wfile.write(block)
+            sent += len(block)
+            if sent >= cut:
+                break
+        self.wfile.flush()
+        if sent < cut:                                 # the file ended first: nothing was cut
+            self.server.source.served(repo_id, sent, start == 0)
+            return
+        self.server.source.served(repo_id, sent, False)
+        self.cut_done()
+        self.close_connection = True
 
     def cut_done(self):
         """Called after a cut body, before the connection closes."""

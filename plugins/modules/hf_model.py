@@ -15,11 +15,18 @@ description:
   - Resolves O(revision) (branch, tag or commit) to a commit and makes sure every file of that commit
     (after O(allow_patterns) and O(ignore_patterns)) is in the Hugging Face cache with the size the Hub
     lists - and, with O(verify_checksums), the sha256 of LFS files and the git blob id of the others.
-  - Missing, truncated or corrupted files are fetched again with C(huggingface_hub.snapshot_download);
-    what an interrupted download left behind is removed first. Files already complete are never fetched.
+  - Missing, truncated or corrupted files are fetched again, by C(huggingface_hub.snapshot_download) or, with
+    O(transfer=gonka), by the collection's own copier; files already complete are never fetched.
+  - O(transfer=huggingface_hub) removes what an interrupted download left behind first (huggingface_hub starts
+    every file from zero). O(transfer=gonka) keeps it and resumes each file from the bytes on disk with a
+    C(Range) request, hashes every byte as it is written (never read back) and fetches a file whose digest
+    differs once more from zero. It needs a server with the Hub's C(resolve) route that honours C(Range):
+    another host's cache served by the model_cache role, the Hub stand-in, a plain HTTP mirror.
   - Writes C(refs/<revision>) so that an offline client (the ML node runs with C(HF_HUB_OFFLINE=true))
     finds the snapshot of a branch or tag, and a manifest (C(gonka-manifests/<commit>.json)) with the
     expected sizes and hashes so that O(offline=true) can verify the snapshot later without the network.
+    The manifest is written before the download starts, so that a host serving its cache can serve a
+    copy still in progress; a file counts only once it is complete.
   - While it downloads it keeps C(gonka-progress.json) in the repository's cache folder (bytes done and
     total); the gonka.fleet.model_cache role runs this module asynchronously and shows that record.
   - Changed only when bytes were downloaded or removed.
@@ -61,6 +68,20 @@ options:
     description: Files downloaded in parallel.
     type: int
     default: 8
+  transfer:
+    description:
+      - Who fetches the files. V(huggingface_hub) is C(snapshot_download) (the Hub's own client, Xet included).
+        V(gonka) streams each file with large buffers, resumes interrupted files and verifies while writing
+        (see above); the model_cache role uses it between ML hosts.
+    type: str
+    choices: [huggingface_hub, gonka]
+    default: huggingface_hub
+  source_wait:
+    description:
+      - Seconds to keep asking O(endpoint) for the revision while it does not list it yet (a peer whose own
+        copy is about to start). 0 fails at once, as against the Hub.
+    type: int
+    default: 0
   verify_checksums:
     description: Also hash every file (sha256 of LFS files, git blob id of the others); reads every byte.
     type: bool
@@ -136,6 +157,10 @@ downloaded_bytes:
       (weights unchanged between revisions) are linked, not fetched.
   returned: state is present
   type: int
+resumed_bytes:
+  description: Bytes of interrupted files found on disk and kept, not fetched again (O(transfer=gonka)).
+  returned: state is present
+  type: int
 removed_bytes:
   description: Bytes removed (leftovers of interrupted downloads, broken files, or the repository with V(absent)).
   returned: always
@@ -143,14 +168,16 @@ removed_bytes:
 """
 
 import os
+import time
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.gonka.fleet.plugins.module_utils import hf_cache
+from ansible_collections.gonka.fleet.plugins.module_utils import hf_cache, hf_transfer
 
 try:
     from huggingface_hub import HfApi, snapshot_download
+    from huggingface_hub.errors import RevisionNotFoundError
     from huggingface_hub.hf_api import RepoFile
 except ImportError:
     HF_IMPORT_ERROR = traceback.format_exc()
@@ -168,6 +195,24 @@ def remote_manifest(api, repo_id, commit):
     return manifest
 
 
+def resolve(module):
+    """(commit, manifest) of the revision from the endpoint; a peer that does not list the revision yet
+    (its own copy about to start) is asked again for up to source_wait seconds."""
+    params = module.params
+    api = HfApi(endpoint=params["endpoint"], token=params["token"])
+    deadline = time.time() + params["source_wait"]
+    while True:
+        try:
+            commit = params["revision"]
+            if not hf_cache.COMMIT.match(commit):
+                commit = api.repo_info(params["repo_id"], revision=commit).sha
+            return commit, remote_manifest(api, params["repo_id"], commit)
+        except RevisionNotFoundError:
+            if time.time() >= deadline:
+                raise
+            time.sleep(2)
+
+
 def present(module, storage):
     params = module.params
     revision = params["revision"]
@@ -182,16 +227,14 @@ def present(module, storage):
             module.fail_json(msg="%s@%s is not in the cache with a manifest (%s); it cannot be verified offline"
                              % (params["repo_id"], revision, storage))
     else:
-        api = HfApi(endpoint=params["endpoint"], token=params["token"])
-        commit = revision if hf_cache.COMMIT.match(revision) else api.repo_info(params["repo_id"], revision=revision).sha
-        manifest = remote_manifest(api, params["repo_id"], commit)
+        commit, manifest = resolve(module)
     wanted = hf_cache.select(manifest, params["allow_patterns"], params["ignore_patterns"])
     manifest = dict((path, manifest[path]) for path in wanted)
     total = sum(entry["size"] for entry in manifest.values())
     missing = hf_cache.problems(storage, commit, manifest, params["verify_checksums"])
     missing_bytes = sum(manifest[path]["size"] for path in missing)
     result = dict(commit=commit, path=os.path.join(storage, "snapshots", commit), files=len(manifest), bytes=total,
-                  missing=missing, missing_bytes=missing_bytes, downloaded_bytes=0, removed_bytes=0)
+                  missing=missing, missing_bytes=missing_bytes, downloaded_bytes=0, resumed_bytes=0, removed_bytes=0)
     stale_ref = not hf_cache.COMMIT.match(revision) and hf_cache.read_ref(storage, revision) != commit
     if module.check_mode or (not missing and not stale_ref):
         result["changed"] = bool(missing) or stale_ref
@@ -205,23 +248,34 @@ def present(module, storage):
         module.fail_json(msg="%s@%s is incomplete in %s and offline is set" % (params["repo_id"], revision, storage),
                          **result)
     if missing:
-        result["removed_bytes"] = hf_cache.remove_incomplete(storage)
+        gonka = params["transfer"] == "gonka"
+        # ours resume (<etag>.incomplete); huggingface_hub's own restart from zero anyway
+        result["removed_bytes"] = hf_cache.remove_incomplete(storage, keep_resumable=gonka)
         for path, reason in missing.items():
             if reason != "missing":
                 result["removed_bytes"] += manifest[path]["size"]
                 hf_cache.discard(storage, commit, path)
+        # listed before the download, so that this host can serve a copy in progress (hf_serve)
+        hf_cache.write_manifest(storage, commit, dict(hf_cache.read_manifest(storage, commit) or {}, **manifest))
         before = hf_cache.bytes_on_disk(storage)
-        with hf_cache.Progress(storage, missing_bytes):
-            snapshot_download(params["repo_id"], revision=commit, cache_dir=os.path.dirname(storage),
-                              allow_patterns=wanted, token=params["token"], endpoint=params["endpoint"],
-                              max_workers=params["max_workers"])
-        left = hf_cache.problems(storage, commit, manifest, params["verify_checksums"])
+        with hf_cache.Progress(storage, missing_bytes, revision=revision, commit=commit):
+            if gonka:
+                copied = hf_transfer.Transfer(params["endpoint"], params["repo_id"], commit, storage, params["token"],
+                                              params["max_workers"], params["verify_checksums"]).run(
+                    dict((path, manifest[path]) for path in missing))
+                result["resumed_bytes"] = copied["resumed_bytes"]
+            else:
+                snapshot_download(params["repo_id"], revision=commit, cache_dir=os.path.dirname(storage),
+                                  allow_patterns=wanted, token=params["token"], endpoint=params["endpoint"],
+                                  max_workers=params["max_workers"])
+        # the copier hashed every byte it wrote: sizes and links are what is left to check
+        left = hf_cache.problems(storage, commit, manifest, params["verify_checksums"] and not gonka)
         if left:
             module.fail_json(msg="%s@%s is still incomplete after the download: %s"
                              % (params["repo_id"], commit, ", ".join("%s (%s)" % item for item in sorted(left.items()))),
                              **result)
         # blobs shared with a commit already cached (unchanged weights) are linked, not fetched again
-        result["downloaded_bytes"] = hf_cache.bytes_on_disk(storage) - before
+        result["downloaded_bytes"] = copied["fetched_bytes"] if gonka else hf_cache.bytes_on_disk(storage) - before
     hf_cache.write_manifest(storage, commit, dict(hf_cache.read_manifest(storage, commit) or {}, **manifest))
     hf_cache.write_ref(storage, revision, commit)
     result["changed"] = True
@@ -240,6 +294,8 @@ def main():
             token=dict(type="str", no_log=True),
             endpoint=dict(type="str"),
             max_workers=dict(type="int", default=8),
+            transfer=dict(type="str", default="huggingface_hub", choices=["huggingface_hub", "gonka"]),
+            source_wait=dict(type="int", default=0),
             verify_checksums=dict(type="bool", default=False),
             offline=dict(type="bool", default=False),
             state=dict(type="str", default="present", choices=["present", "absent"]),

@@ -22,7 +22,8 @@ hf_hub_download call them; the Hub's own API):
 Test routes: GET /sim/stats (bytes and files served per repo), POST /sim/reset, POST /sim/faults
 ``{"cut_after_bytes": N}`` (the next file GET sends N bytes and drops the connection) or
 ``{"stall_after_bytes": N}`` (the next file GET sends N bytes, then holds the connection until
-/sim/reset or 60 s - a download that can be killed midway).
+/sim/reset or 60 s - a download that can be killed midway); with ``"file": NAME`` only a GET of
+that file takes the fault.
 
 Repositories are generated (deterministic bytes from a seed) into a directory: each has two
 commits, ``main`` (and the tag ``v2``) and an older one (tag ``v1``) whose config differs.
@@ -186,6 +187,9 @@ class HubHandler(hf_serve.HubRoutes):
     def cut_after(self):
         hub = self.server.source
         with hub.lock:
+            if hub.faults.get("file") and not urlsplit(self.path).path.endswith("/" + hub.faults["file"]):
+                self._release = None
+                return None
             cut = hub.faults.pop("cut_after_bytes", None)
             stall = hub.faults.pop("stall_after_bytes", None)
             self._release = hub.release if stall is not None else None

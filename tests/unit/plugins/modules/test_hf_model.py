@@ -206,3 +206,141 @@ def test_a_verified_cache_serves_another_host(run_module, hub_server, hub_url, t
     assert open(str(peer / "hub" / "models--Qwen--Qwen3-32B-FP8" / "refs" / "v1")).read() == first["commit"]
     # the copy verifies offline on its own
     assert run_module(hf_model, args("http://127.0.0.1:9", peer, revision="v1", offline=True))["missing"] == {}
+
+
+# ---- transfer=gonka: resumed files, bytes verified while written, a copy in progress served ----
+
+SHARD = "model-00001-of-00002.safetensors"
+
+
+def start_module(workdir, module_args):
+    """hf_model in a process of its own (one that can be killed)."""
+    spec = workdir / ("args-%d.json" % time.time_ns())
+    spec.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": module_args}))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    return subprocess.Popen([sys.executable, "-m", "ansible_collections.gonka.fleet.plugins.modules.hf_model", str(spec)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def wait_until(predicate, what, timeout=60):
+    deadline = time.time() + timeout
+    while not predicate():
+        assert time.time() < deadline, "timed out waiting until " + what
+        time.sleep(0.05)
+
+
+def shard_entry(hub_server):
+    return hub_server.repo["commits"][hub_server.repo["refs"]["main"]][SHARD]
+
+
+def partial_of(hf_home, entry):
+    return os.path.join(hf_cache.storage_folder(str(hf_home / "hub"), REPO), "blobs", entry["lfs"]["oid"] + ".incomplete")
+
+
+def size_of(path):
+    return os.path.getsize(path) if os.path.exists(path) else 0
+
+
+def test_gonka_transfer_writes_the_cache_huggingface_hub_reads(run_module, hub_server, hub_url, tmp_path):
+    main = hub_server.repo["refs"]["main"]
+    result = run_module(hf_model, args(hub_url, tmp_path, transfer="gonka", verify_checksums=True))
+    assert result["changed"] is True and result["resumed_bytes"] == 0
+    assert result["downloaded_bytes"] == result["bytes"] == repo_bytes(hub_server, main) == served(hub_url)
+    storage = hf_cache.storage_folder(str(tmp_path / "hub"), REPO)
+    for path, entry in hub_server.repo["commits"][main].items():
+        blob = (entry.get("lfs") or {}).get("oid") or entry["oid"]
+        assert os.readlink(os.path.join(storage, "snapshots", main, path)) == os.path.join("..", "..", "blobs", blob)
+    # huggingface_hub (what vLLM loads through) finds the snapshot offline
+    import huggingface_hub  # pylint: disable=import-outside-toplevel
+    assert huggingface_hub.snapshot_download(REPO, cache_dir=str(tmp_path / "hub"), local_files_only=True) == result["path"]
+    assert run_module(hf_model, args(hub_url, tmp_path, transfer="gonka", verify_checksums=True))["changed"] is False
+
+
+def test_gonka_transfer_killed_at_half_resumes_without_fetching_the_first_half(run_module, hub_server, hub_url, tmp_path):
+    entry = shard_entry(hub_server)
+    half = entry["size"] // 2
+    hub_server.hub.faults = {"stall_after_bytes": half, "file": SHARD}
+    process = start_module(tmp_path, args(hub_url, tmp_path, transfer="gonka", max_workers=1, verify_checksums=True))
+    partial = partial_of(tmp_path, entry)
+    wait_until(lambda: size_of(partial) >= half, "half of the shard is on disk")
+    process.kill()                                               # SIGKILL: nothing of the module runs after it
+    process.wait(10)
+    hub_server.hub.reset()                                       # releases the stalled connection, counts from 0
+    assert size_of(partial) == half
+
+    result = run_module(hf_model, args(hub_url, tmp_path, transfer="gonka", verify_checksums=True))
+    assert result["changed"] is True and result["resumed_bytes"] == half and result["removed_bytes"] == 0
+    assert SHARD in result["missing"]
+    assert result["downloaded_bytes"] == result["missing_bytes"] - half == served(hub_url)
+    assert ["GET", "/%s/resolve/%s/%s" % (REPO, result["commit"], SHARD)] in stats(hub_url)["requests"]
+    assert run_module(hf_model, args(hub_url, tmp_path, verify_checksums=True, offline=True))["missing"] == {}
+
+
+def test_gonka_transfer_detects_corrupted_bytes(run_module, hub_server, hub_url, tmp_path):
+    """A resumed prefix with a flipped byte: the digest differs, the shard is fetched once more from
+    zero. A source that serves bad bytes: the file is given up, named, and nothing of it is kept."""
+    entry = shard_entry(hub_server)
+    half = entry["size"] // 2
+    partial = partial_of(tmp_path, entry)
+    os.makedirs(os.path.dirname(partial))
+    with open(entry["data"], "rb") as handle:
+        prefix = bytearray(handle.read(half))
+    prefix[half // 3] ^= 0xFF
+    with open(partial, "wb") as handle:
+        handle.write(prefix)
+    result = run_module(hf_model, args(hub_url, tmp_path, transfer="gonka", verify_checksums=True))
+    assert result["changed"] is True and result["resumed_bytes"] == half
+    # the second half on top of the bad prefix, then the whole shard again
+    assert result["downloaded_bytes"] == result["missing_bytes"] - half + entry["size"] == served(hub_url)
+    assert run_module(hf_model, args(hub_url, tmp_path, verify_checksums=True, offline=True))["missing"] == {}
+
+    blob = os.path.join(hf_cache.storage_folder(str(tmp_path / "hub"), REPO), "blobs", entry["lfs"]["oid"])
+    with open(blob, "r+b") as handle:                            # the seed's copy goes bad on its disk
+        handle.seek(entry["size"] - 10)
+        handle.write(b"\0" * 10)
+    source = hf_serve.CacheSource(str(tmp_path / "hub"))
+    server = hf_serve.serve(source, hf_serve.CacheServerHandler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    peer = tmp_path / "peer"
+    try:
+        failed = run_module(hf_model, args("http://127.0.0.1:%d" % server.server_address[1], peer, transfer="gonka",
+                                           verify_checksums=True))
+    finally:
+        server.shutdown()
+    assert failed["failed"] and SHARD in failed["msg"] and "digest differs" in failed["msg"]
+    peer_storage = hf_cache.storage_folder(str(peer / "hub"), REPO)
+    assert not [name for name in os.listdir(os.path.join(peer_storage, "blobs")) if name.startswith(entry["lfs"]["oid"])]
+    assert not os.path.lexists(os.path.join(peer_storage, "snapshots", hub_server.repo["refs"]["main"], SHARD))
+
+
+def test_a_copy_in_progress_is_served_to_the_next_host(hub_server, hub_url, tmp_path):
+    """The fan-out tree: a host still copying serves what it has; the next host streams the growing
+    file and both end verified, the Hub having served one copy and the seed one."""
+    entry = shard_entry(hub_server)
+    half = entry["size"] // 2
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    hub_server.hub.faults = {"stall_after_bytes": half, "file": SHARD}
+    upstream = start_module(tmp_path, args(hub_url, first, transfer="gonka", max_workers=1, verify_checksums=True))
+    wait_until(lambda: size_of(partial_of(first, entry)) >= half, "the first host holds half of the shard")
+    source = hf_serve.CacheSource(str(first / "hub"))
+    server = hf_serve.serve(source, hf_serve.CacheServerHandler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        downstream = start_module(tmp_path, args("http://127.0.0.1:%d" % server.server_address[1], second,
+                                                 transfer="gonka", max_workers=1, verify_checksums=True, source_wait=30))
+        wait_until(lambda: size_of(partial_of(second, entry)) >= half, "the second host streamed the first half")
+        assert upstream.poll() is None and not os.path.exists(partial_of(first, entry)[:-len(".incomplete")])
+        hub_server.hub.reset()                                   # the Hub's connection drops; the first host resumes
+        outputs = [json.loads(process.communicate(timeout=120)[0]) for process in (upstream, downstream)]
+    finally:
+        server.shutdown()
+    assert [process.returncode for process in (upstream, downstream)] == [0, 0], outputs
+    total = repo_bytes(hub_server, hub_server.repo["refs"]["main"])
+    assert outputs[0]["downloaded_bytes"] == total                # the first host fetched each byte once
+    assert outputs[1]["downloaded_bytes"] == total == source.bytes_served
+    offline = dict(verify_checksums=True, offline=True)
+    for home in (first, second):
+        check = start_module(tmp_path, args(hub_url, home, **offline))
+        assert json.loads(check.communicate(timeout=60)[0])["missing"] == {}
