@@ -9,9 +9,11 @@ this machine, and reported as min/median of repeated runs and as ratios between 
 registration  gonka.fleet.inference_nodes vs one ansible.builtin.uri POST per node, against the
               Admin API simulator (tests/simulators/admin_api.py), 10/100/1000 nodes: a fresh
               registration and the re-run; wall time and HTTP requests the simulator served.
-weights       gonka.fleet.hf_model vs the `hf download` CLI on the Hub stand-in
-              (tests/simulators/hub.py): throughput of a fresh pre-cache; and the bytes the Hub
-              serves for N hosts in hub and peer mode (peer: the seed's cache served by hf_serve).
+weights       one copy of a model repository each way - hf_model with either transfer from a host's
+              hf_serve (peer mode) and from the Hub stand-in (tests/simulators/hub.py), the `hf
+              download` CLI - against the limits measured in the same run (dd write, curl in
+              parallel from the same hf_serve); then 2/4/8 hosts copying from each other at once
+              (the model_cache tree, and the star for comparison): time and copies each uploaded.
 fleet         playbooks/site.yml on lab hosts (lab/lab.py) with 1, 2 and 4 ML hosts: fresh converge
               and re-run, seconds per host, with the ansible.cfg we ship (also with smart gathering
               and a fact cache) and with Ansible's defaults.
@@ -147,20 +149,33 @@ def bench_registration(sizes, repeat):
 
 
 # ---- weights --------------------------------------------------------------------------------
-def run_module(module_args):
-    """Seconds gonka.fleet.hf_model took as a process (as Ansible runs it on a host), and its result."""
+def start_module(module_args):
+    """gonka.fleet.hf_model started as a process (as Ansible runs it on a host)."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump({"ANSIBLE_MODULE_ARGS": module_args}, handle)
-    env = dict(os.environ, PYTHONPATH=COLLECTIONS)
-    start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "ansible_collections.gonka.fleet.plugins.modules.hf_model",
-                             handle.name], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
-    seconds = time.perf_counter() - start
-    os.remove(handle.name)
-    answer = json.loads(result.stdout)
+    process = subprocess.Popen([sys.executable, "-m", "ansible_collections.gonka.fleet.plugins.modules.hf_model",
+                                handle.name], env=dict(os.environ, PYTHONPATH=COLLECTIONS),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process.spec = handle.name
+    return process
+
+
+def finish_module(process):
+    """Its result, once it ended; the bench stops on a failure."""
+    out = process.communicate()[0]
+    os.remove(process.spec)
+    answer = json.loads(out)
     if answer.get("failed"):
         raise SystemExit("bench: hf_model failed: %s" % answer.get("msg"))
-    return seconds, answer
+    return answer
+
+
+def run_module(module_args):
+    """Seconds gonka.fleet.hf_model took as a process, and its result."""
+    start = time.perf_counter()
+    process = start_module(module_args)
+    answer = finish_module(process)
+    return time.perf_counter() - start, answer
 
 
 def run_cli(endpoint, cache_dir):
@@ -171,48 +186,149 @@ def run_cli(endpoint, cache_dir):
     return time.perf_counter() - start
 
 
+def _seconds(command, **kwargs):
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)
+    return time.perf_counter() - start
+
+
+def _parallel_curl(urls, targets):
+    """Seconds for one curl per file, all at once (a C client: the network/serving limit)."""
+    start = time.perf_counter()
+    processes = [subprocess.Popen(["curl", "-sf", "-o", target, url]) for url, target in zip(urls, targets)]
+    if any(process.wait() for process in processes):
+        raise SystemExit("bench: curl failed")
+    return time.perf_counter() - start
+
+
+class CacheServer:
+    """hf_serve.py as the model_cache role runs it on a host: a process serving one HF_HOME."""
+
+    def __init__(self, hf_home):
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        script = os.path.join(COLLECTIONS, "ansible_collections", "gonka", "fleet", "plugins", "module_utils",
+                              "hf_serve.py")
+        self.process = subprocess.Popen([sys.executable, script, "--hf-home", hf_home, "--bind", "127.0.0.1",
+                                         "--port", str(self.port), "--timeout", "3600"], stdout=subprocess.PIPE)
+        deadline = time.time() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 1).close()
+                return
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def stop(self):
+        """Stops it; returns the bytes it served."""
+        request = urllib.request.Request(self.url + "/_gonka/stop", method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            served = json.loads(response.read())["bytes_served"]
+        self.process.wait(30)
+        return served
+
+
+def _fresh(path):
+    shutil.rmtree(path, ignore_errors=True)
+    return path
+
+
 def bench_weights(repeat, shards, shard_mb, host_counts):
-    rows, bytes_rows = [], []
-    with tempfile.TemporaryDirectory() as scratch:
+    """Throughput of every way (and the raw limits) on one repository, then the fan-out: N hosts
+    copying from each other in peer mode, each a process as on the fleet."""
+    from ansible_collections.gonka.fleet.plugins.filter.fleet import model_sources  # pylint: disable=import-outside-toplevel
+    rows, fanout_rows, cleanup = [], [], []
+    scratch = tempfile.mkdtemp(prefix="gonka-bench-", dir=os.environ.get("BENCH_DIR"))
+    try:
         repo = hub.generate(os.path.join(scratch, "hub"), MODEL, shards=shards, shard_mb=shard_mb)
-        server = hub.serve(0, [repo])
-        endpoint = "http://127.0.0.1:%d" % server.server_address[1]
-        size = sum(entry["size"] for entry in repo["commits"][repo["refs"]["main"]].values())
-        times = {"gonka.fleet.hf_model": [], "hf download (CLI)": []}
-        for run in range(repeat):
-            target = os.path.join(scratch, "module-%d" % run)
-            times["gonka.fleet.hf_model"].append(run_module({"repo_id": MODEL, "cache_dir": target,
-                                                             "endpoint": endpoint})[0])
-            shutil.rmtree(target)
-            target = os.path.join(scratch, "cli-%d" % run)
-            times["hf download (CLI)"].append(run_cli(endpoint, target))
-            shutil.rmtree(target)
-        for way, values in times.items():
+        main = repo["refs"]["main"]
+        files = repo["commits"][main]
+        size = sum(entry["size"] for entry in files.values())
+        hub_server = hub.serve(0, [repo])
+        endpoint = "http://127.0.0.1:%d" % hub_server.server_address[1]
+        seed_home = os.path.join(scratch, "seed")
+        run_module({"repo_id": MODEL, "hf_home": seed_home, "endpoint": endpoint})
+        seed = CacheServer(seed_home)
+        cleanup.append(seed.process)
+        target = os.path.join(scratch, "target")
+        ways = [
+            ("limit: disk write (dd, 8 MiB blocks, fdatasync)", lambda: _seconds(
+                ["dd", "if=/dev/zero", "of=" + target + ".dd", "bs=8M",
+                 "count=%d" % max(1, size // (8 << 20)), "conv=fdatasync"])),
+            ("limit: curl, one per file at once, from hf_serve to disk", lambda: _parallel_curl(
+                ["%s/%s/resolve/%s/%s" % (seed.url, MODEL, main, name) for name in files],
+                [os.path.join(os.makedirs(_fresh(target)) or target, name) for name in files])),
+            ("limit: curl, one per file at once, from hf_serve to /dev/null", lambda: _parallel_curl(
+                ["%s/%s/resolve/%s/%s" % (seed.url, MODEL, main, name) for name in files], ["/dev/null"] * len(files))),
+            ("peer copy: hf_model transfer=gonka from hf_serve", lambda: run_module(
+                {"repo_id": MODEL, "hf_home": _fresh(target), "endpoint": seed.url, "transfer": "gonka"})[0]),
+            ("peer copy: the same, sha256 while writing", lambda: run_module(
+                {"repo_id": MODEL, "hf_home": _fresh(target), "endpoint": seed.url, "transfer": "gonka",
+                 "verify_checksums": True})[0]),
+            ("peer copy, before: hf_model transfer=huggingface_hub from hf_serve", lambda: run_module(
+                {"repo_id": MODEL, "hf_home": _fresh(target), "endpoint": seed.url})[0]),
+            ("Hub: hf_model transfer=huggingface_hub", lambda: run_module(
+                {"repo_id": MODEL, "hf_home": _fresh(target), "endpoint": endpoint})[0]),
+            ("Hub: hf_model transfer=gonka", lambda: run_module(
+                {"repo_id": MODEL, "hf_home": _fresh(target), "endpoint": endpoint, "transfer": "gonka"})[0]),
+            ("Hub: hf download (CLI)", lambda: run_cli(endpoint, _fresh(target))),
+        ]
+        for way, measure in ways:
+            values = []
+            for _run in range(repeat):
+                values.append(measure())
+                _fresh(target)
+                if os.path.exists(target + ".dd"):
+                    os.remove(target + ".dd")
             rows.append({"way": way, "bytes": size, "seconds": summary(values),
                          "mb_per_s": size / 1e6 / statistics.median(values)})
-            log("weights %-22s %.1f MB in %.2f s (median) = %.0f MB/s" % (way, size / 1e6, statistics.median(values),
-                                                                          size / 1e6 / statistics.median(values)))
+            log("weights %-66s %.0f MB/s" % (way, rows[-1]["mb_per_s"]))
+        seed.stop()
+
         for count in host_counts:
-            for mode in ("hub", "peer"):
-                server.hub.reset()
-                caches = [os.path.join(scratch, "%s-%d-host%d" % (mode, count, index)) for index in range(count)]
-                run_module({"repo_id": MODEL, "cache_dir": caches[0], "endpoint": endpoint})
-                source_endpoint, seed = endpoint, None
-                if mode == "peer" and count > 1:
-                    seed = hf_serve.serve(hf_serve.CacheSource(caches[0]), hf_serve.CacheServerHandler)
-                    threading.Thread(target=seed.serve_forever, daemon=True).start()
-                    source_endpoint = "http://127.0.0.1:%d" % seed.server_address[1]
-                for cache in caches[1:]:
-                    run_module({"repo_id": MODEL, "cache_dir": cache, "endpoint": source_endpoint})
-                if seed:
-                    seed.shutdown()
-                served = server.hub.bytes_served.get(MODEL, 0)
-                bytes_rows.append({"hosts": count, "mode": mode, "hub_bytes": served, "copies": served / float(size)})
-                log("weights %d hosts %-4s: the Hub served %.1f copies" % (count, mode, served / float(size)))
-                for cache in caches:
-                    shutil.rmtree(cache)
-        server.shutdown()
-    return rows, bytes_rows
+            # the tree the model_cache role uses, and the star it used before (the seed serves everyone)
+            for fanout in sorted(set([2, max(count - 1, 2)])):
+                hosts = ["host%d" % index for index in range(count)]
+                hostvars = dict((host, {"gonka_ml_node_resources": {"models": [MODEL]}}) for host in hosts)
+                placed = model_sources(hosts, hostvars, fanout)[MODEL]
+                homes = dict((host, seed_home if host == hosts[0] else _fresh(os.path.join(scratch, host)))
+                             for host in hosts)
+                servers = dict((host, CacheServer(homes[host])) for host in sorted(set(placed.values())))
+                try:
+                    start = time.perf_counter()
+                    copies = [start_module({"repo_id": MODEL, "hf_home": homes[host], "transfer": "gonka",
+                                            "endpoint": servers[placed[host]].url, "source_wait": 120})
+                              for host in hosts[1:]]
+                    for copy in copies:
+                        finish_module(copy)
+                    seconds = time.perf_counter() - start
+                    uploads = dict((host, source.stop() / float(size)) for host, source in servers.items())
+                finally:
+                    for source in servers.values():
+                        source.process.kill()
+                depth = max([_depth(placed, host) for host in hosts[1:]] or [0])
+                fanout_rows.append({"hosts": count, "fanout": fanout, "seconds": seconds, "depth": depth,
+                                    "max_copies_uploaded": max(uploads.values() or [0]),
+                                    "copies_uploaded": uploads})
+                log("weights fan-out %d hosts, at most %d per source: %.1f s, depth %d, most copies uploaded %.2f"
+                    % (count, fanout, seconds, depth, fanout_rows[-1]["max_copies_uploaded"]))
+                for host in hosts[1:]:
+                    _fresh(homes[host])
+        hub_server.shutdown()
+    finally:
+        for process in cleanup:
+            process.kill()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return {"throughput": rows, "fanout": fanout_rows}
+
+
+def _depth(placed, host):
+    depth = 0
+    while host in placed:
+        host, depth = placed[host], depth + 1
+    return depth
 
 
 # ---- fleet ----------------------------------------------------------------------------------
@@ -338,20 +454,34 @@ def markdown(found):
         out.append("")
     if "weights" in found:
         weights = found["weights"]["weights"]
-        out += ["## Weights: pre-cache throughput and Hub traffic", ""] + _measured(found["weights"])
-        out += ["On the Hub stand-in over loopback (plain HTTP, no Xet), a fresh cache each run.", "",
-                "| way | size MB | seconds (min / median) | MB/s (median) |", "| --- | --- | --- | --- |"]
+        out += ["## Weights: copy throughput against the machine's limits, and the fan-out", ""] + _measured(found["weights"])
+        out += ["One generated repository (the Hub stand-in's), a fresh cache for every copy, loopback. Every copy",
+                "runs as a process, as on a host. The limit is the lower of the disk's write rate (dd) and what a C",
+                "client (curl, one per file at once) gets from the same hf_serve onto the same disk.", "",
+                "| way | size MB | seconds (min / median) | MB/s (median) | ratio to the limit |",
+                "| --- | --- | --- | --- | --- |"]
+        by_way = dict((row["way"], row) for row in weights["throughput"])
+        limit = min(row["mb_per_s"] for way, row in by_way.items()
+                    if way.startswith("limit:") and "/dev/null" not in way)
         for row in weights["throughput"]:
-            out.append("| %s | %.0f | %.2f / %.2f | %.0f |" % (
-                row["way"], row["bytes"] / 1e6, row["seconds"]["min"], row["seconds"]["median"], row["mb_per_s"]))
-        module, cli = weights["throughput"]
-        out += ["", "hf_model / hf download throughput ratio: %.2f." % (module["mb_per_s"] / cli["mb_per_s"]), "",
-                "| ML hosts | hub mode: copies served by the Hub | peer mode: copies served by the Hub |",
-                "| --- | --- | --- |"]
-        for count in sorted(set(row["hosts"] for row in weights["hub_bytes"])):
-            hub_row, peer_row = [next(row for row in weights["hub_bytes"] if row["hosts"] == count and row["mode"] == mode)
-                                 for mode in ("hub", "peer")]
-            out.append("| %d | %.2f | %.2f |" % (count, hub_row["copies"], peer_row["copies"]))
+            out.append("| %s | %.0f | %.2f / %.2f | %.0f | %.2f |" % (
+                row["way"], row["bytes"] / 1e6, row["seconds"]["min"], row["seconds"]["median"], row["mb_per_s"],
+                row["mb_per_s"] / limit))
+        out += ["", "Fan-out (peer mode): the seed holds the model; the other hosts copy it at once, each from its",
+                "source in the tree of `gonka.fleet.model_sources` (at most 2 per source), or, for comparison, all from",
+                "the seed (a star, the fan-out before). Copies uploaded = bytes a host's hf_serve sent / model size;",
+                "the Hub served one copy (the seed's) in every row. Here all hosts are processes on one machine and",
+                "write to one disk, so N-1 copies take about N-1 times one copy whatever the shape; what the shape",
+                "changes is the time per copy against one copy alone (1.00 = a deeper tree costs nothing) and the",
+                "uploads. On a fleet each host has its own disk and NIC: the tree's time stays about one copy's,",
+                "while the star's grows with the seed's N-1 uploads through one NIC.", "",
+                "| hosts | most hosts per source | depth | seconds | seconds per copy / one copy alone | most copies one host uploaded |",
+                "| --- | --- | --- | --- | --- | --- |"]
+        single = next((row["seconds"] for row in weights["fanout"] if row["hosts"] == 2), None)
+        for row in weights["fanout"]:
+            out.append("| %d | %d | %d | %.1f | %s | %.2f |" % (
+                row["hosts"], row["fanout"], row["depth"], row["seconds"],
+                "%.2f" % (row["seconds"] / (row["hosts"] - 1) / single) if single else "-", row["max_copies_uploaded"]))
         out.append("")
     if "fleet" in found:
         fleet = found["fleet"]["fleet"]
@@ -397,8 +527,7 @@ def main(argv=None):
     if "registration" in sections:
         results["registration"] = bench_registration([10, 50] if args.quick else [10, 100, 1000], args.repeat)
     if "weights" in sections:
-        throughput, hub_bytes = bench_weights(args.repeat, 2 if args.quick else 4, 16 if args.quick else 128, [1, 2, 4])
-        results["weights"] = {"throughput": throughput, "hub_bytes": hub_bytes}
+        results["weights"] = bench_weights(args.repeat, 2 if args.quick else 8, 16 if args.quick else 256, [2, 4, 8])
     if "fleet" in sections:
         results["fleet"] = bench_fleet([1, 2] if args.quick else [1, 2, 4])
     results_dir = os.path.join(ROOT, "bench", "results")

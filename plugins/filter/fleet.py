@@ -198,11 +198,39 @@ def model_seeds(hosts, hostvars):
     return seeds
 
 
+def model_sources(hosts, hostvars, fanout=2, zone_var="gonka_model_cache_zone"):
+    """{model: {host: source}}: where each ML host that is not a model's seed fetches it from in peer
+    mode - a tree rooted at the seed (``model_seeds``) in which no host serves more than ``fanout``
+    others. Hosts are taken in order; each goes under the earliest host with room left in its own
+    zone (``hostvars[host][zone_var]``: a rack, a room), else under the earliest with room anywhere
+    (one copy crosses into each zone), and is a source for the hosts after it. The copies run at
+    once: a host still copying serves what it has (hf_serve), so the tree costs about one copy's
+    time, and the Hub and every host upload at most ``fanout`` copies whatever the fleet's size."""
+    fanout = int(fanout)
+    if fanout < 1:
+        raise AnsibleFilterError("model_sources: fanout must be at least 1, not %s" % fanout)
+    sources = {}
+    for model, seed in model_seeds(hosts, hostvars).items():
+        holders = [host for host in hosts
+                   if model in ((hostvars[host].get("gonka_ml_node_resources") or {}).get("models") or [])]
+        room = [[seed, fanout]]                        # hosts that can serve, in the order they joined
+        placed = {}
+        for host in holders[1:]:
+            zone = hostvars[host].get(zone_var)
+            free = [slot for slot in room if slot[1] > 0]
+            slot = next((slot for slot in free if hostvars[slot[0]].get(zone_var) == zone), free[0])
+            slot[1] -= 1
+            placed[host] = slot[0]
+            room.append([host, fanout])
+        sources[model] = placed
+    return sources
+
+
 class FilterModule(object):
     def filters(self):
         return {"ml_hosts": ml_hosts, "network_node_of": network_node_of, "registrations": registrations,
                 "registration_problems": registration_problems, "registration_gaps": registration_gaps,
                 "node_config": node_config,
                 "status_row": status_row, "retries": retries,
-                "model_seeds": model_seeds, "hardware": hardware, "governance_problems": governance_problems,
+                "model_seeds": model_seeds, "model_sources": model_sources, "hardware": hardware, "governance_problems": governance_problems,
                 "probe_report": probe_report}

@@ -74,8 +74,11 @@ def link(storage, commit, path, blob):
     """snapshots/<commit>/<path> -> ../../blobs/<blob> (relative, as huggingface_hub links)."""
     destination = os.path.join(storage, "snapshots", commit, path)
     folder = os.path.dirname(destination)
-    if not os.path.isdir(folder):
+    try:
         os.makedirs(folder)
+    except OSError:                                    # there already (another worker made it)
+        if not os.path.isdir(folder):
+            raise
     target = os.path.relpath(os.path.join(storage, "blobs", blob), folder)
     if os.path.islink(destination) or os.path.exists(destination):
         if os.path.islink(destination) and os.readlink(destination) == target:

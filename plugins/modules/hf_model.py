@@ -115,6 +115,16 @@ EXAMPLES = r"""
     hf_home: /mnt/shared
     token: "{{ vault_hf_token }}"
 
+- name: Copy it from another ML host's cache (resumes an interrupted copy, hashes while writing)
+  gonka.fleet.hf_model:
+    repo_id: Qwen/Qwen3-32B-FP8
+    revision: main
+    hf_home: /mnt/shared
+    endpoint: http://10.0.0.21:8765
+    transfer: gonka
+    verify_checksums: true
+    source_wait: 300
+
 - name: Check a snapshot without the network, hashing every file
   gonka.fleet.hf_model:
     repo_id: Qwen/Qwen3-32B-FP8
@@ -177,7 +187,7 @@ from ansible_collections.gonka.fleet.plugins.module_utils import hf_cache, hf_tr
 
 try:
     from huggingface_hub import HfApi, snapshot_download
-    from huggingface_hub.errors import RevisionNotFoundError
+    from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
     from huggingface_hub.hf_api import RepoFile
 except ImportError:
     HF_IMPORT_ERROR = traceback.format_exc()
@@ -196,8 +206,8 @@ def remote_manifest(api, repo_id, commit):
 
 
 def resolve(module):
-    """(commit, manifest) of the revision from the endpoint; a peer that does not list the revision yet
-    (its own copy about to start) is asked again for up to source_wait seconds."""
+    """(commit, manifest) of the revision from the endpoint; a peer that does not list the repository or
+    revision yet (its own copy about to start) is asked again for up to source_wait seconds."""
     params = module.params
     api = HfApi(endpoint=params["endpoint"], token=params["token"])
     deadline = time.time() + params["source_wait"]
@@ -207,7 +217,7 @@ def resolve(module):
             if not hf_cache.COMMIT.match(commit):
                 commit = api.repo_info(params["repo_id"], revision=commit).sha
             return commit, remote_manifest(api, params["repo_id"], commit)
-        except RevisionNotFoundError:
+        except (RepositoryNotFoundError, RevisionNotFoundError):
             if time.time() >= deadline:
                 raise
             time.sleep(2)

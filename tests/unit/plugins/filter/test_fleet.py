@@ -179,3 +179,56 @@ def test_retries_cover_the_whole_timeout(timeout, interval, expected):
 def test_retries_need_a_positive_interval():
     with pytest.raises(AnsibleFilterError, match="the interval must be positive, not 0.0"):
         retries(300, 0)
+
+
+def _fleet(count, model="A", zones=None):
+    return dict(("ml%d" % n, dict({"gonka_ml_node_resources": {"models": [model]}},
+                                  **({"gonka_model_cache_zone": zones[n - 1]} if zones else {})))
+                for n in range(1, count + 1))
+
+
+def _uploads(placed):
+    counts = {}
+    for source in placed.values():
+        counts[source] = counts.get(source, 0) + 1
+    return counts
+
+
+def test_model_sources_a_tree_of_at_most_fanout_children():
+    from ansible_collections.gonka.fleet.plugins.filter.fleet import model_sources
+    hosts = ["ml%d" % n for n in range(1, 6)]
+    assert model_sources(hosts, _fleet(5)) == {"A": {"ml2": "ml1", "ml3": "ml1", "ml4": "ml2", "ml5": "ml2"}}
+    assert model_sources(hosts, _fleet(5), 1)["A"] == {"ml2": "ml1", "ml3": "ml2", "ml4": "ml3", "ml5": "ml4"}
+    assert model_sources(["ml1"], _fleet(1)) == {"A": {}}
+
+
+@pytest.mark.parametrize("count", [2, 8, 50, 200])
+@pytest.mark.parametrize("fanout", [1, 2, 3])
+def test_model_sources_nobody_uploads_more_than_fanout(count, fanout):
+    from ansible_collections.gonka.fleet.plugins.filter.fleet import model_sources
+    hosts = ["ml%d" % n for n in range(1, count + 1)]
+    placed = model_sources(hosts, _fleet(count), fanout)["A"]
+    assert sorted(placed) == sorted(hosts[1:])                    # every host but the seed has a source
+    assert max(_uploads(placed).values()) <= fanout
+    for host, source in placed.items():                          # sources come earlier: no cycle
+        assert hosts.index(source) < hosts.index(host)
+
+
+def test_model_sources_zones_fetch_from_each_other():
+    from ansible_collections.gonka.fleet.plugins.filter.fleet import model_sources
+    hosts = ["ml%d" % n for n in range(1, 7)]
+    zones = ["a", "b", "b", "a", "b", "b"]
+    placed = model_sources(hosts, _fleet(6, zones=zones))["A"]
+    crossing = [host for host, source in placed.items() if zones[hosts.index(host)] != zones[hosts.index(source)]]
+    assert crossing == ["ml2"]                                    # one copy into zone b, then within it
+    assert max(_uploads(placed).values()) <= 2
+
+
+def test_model_sources_per_model_and_bad_fanout():
+    from ansible_collections.gonka.fleet.plugins.filter.fleet import model_sources
+    hostvars = {"ml1": {"gonka_ml_node_resources": {"models": ["A"]}},
+                "ml2": {"gonka_ml_node_resources": {"models": ["B", "A"]}},
+                "ml3": {"gonka_ml_node_resources": {"models": ["B"]}}, "ml4": {}}
+    assert model_sources(["ml1", "ml2", "ml3", "ml4"], hostvars) == {"A": {"ml2": "ml1"}, "B": {"ml3": "ml2"}}
+    with pytest.raises(AnsibleFilterError, match="fanout must be at least 1, not 0"):
+        model_sources(["ml1"], hostvars, 0)
