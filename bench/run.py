@@ -34,7 +34,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 
@@ -43,7 +42,6 @@ BIN = os.path.dirname(sys.executable)
 COLLECTIONS = os.path.join(ROOT, ".build", "collections")
 sys.path.insert(0, COLLECTIONS)
 
-from ansible_collections.gonka.fleet.plugins.module_utils import hf_serve  # noqa: E402  pylint: disable=wrong-import-position
 from ansible_collections.gonka.fleet.tests.simulators import hub  # noqa: E402  pylint: disable=wrong-import-position
 
 MODEL = "Qwen/Qwen3-32B-FP8"

@@ -116,7 +116,7 @@ class Transfer(object):
             os.makedirs(blobs)
         queue = sorted(manifest)
         queue.reverse()
-        threads = [threading.Thread(target=self._worker, args=(queue, manifest)) for _ in range(self.workers)]
+        threads = [threading.Thread(target=self._worker, args=(queue, manifest)) for dummy in range(self.workers)]
         for thread in threads:
             thread.daemon = True
             thread.start()

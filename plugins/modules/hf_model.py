@@ -20,8 +20,8 @@ description:
   - O(transfer=huggingface_hub) removes what an interrupted download left behind first (huggingface_hub starts
     every file from zero). O(transfer=gonka) keeps it and resumes each file from the bytes on disk with a
     C(Range) request, hashes every byte as it is written (never read back) and fetches a file whose digest
-    differs once more from zero. It needs a server with the Hub's C(resolve) route that honours C(Range):
-    another host's cache served by the model_cache role, the Hub stand-in, a plain HTTP mirror.
+    differs once more from zero. It needs a server with the Hub's C(resolve) route that honours C(Range),
+    such as another host's cache served by the model_cache role, the Hub stand-in or a plain HTTP mirror.
   - Writes C(refs/<revision>) so that an offline client (the ML node runs with C(HF_HUB_OFFLINE=true))
     finds the snapshot of a branch or tag, and a manifest (C(gonka-manifests/<commit>.json)) with the
     expected sizes and hashes so that O(offline=true) can verify the snapshot later without the network.
