@@ -18,7 +18,10 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
+
+# the shared helper is installed beside this script (the role copies both)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gonka_textfile import write_atomically  # noqa: E402  pylint: disable=wrong-import-position
 
 # (nvidia-smi field, metric, help, scale): the value written is float(field) * scale
 GAUGES = (
@@ -100,21 +103,6 @@ def render(rows, expected):
         if samples:
             lines += ["# HELP %s %s" % (metric, text), "# TYPE %s gauge" % metric] + samples
     return "\n".join(lines) + "\n"
-
-
-def write_atomically(path, text):
-    """Write text to path through a temporary file in the same directory (not *.prom) and a rename."""
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(handle, "w") as out:
-            out.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def main(argv=None):
