@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import socket
 import statistics
@@ -400,6 +401,50 @@ def bench_fleet(ml_counts):
     return rows
 
 
+_PROFILE_LINE = re.compile(r"^(.*?) -+ (\d+\.\d+)s$")
+
+
+def profile(out):
+    """[(task, seconds)] from ansible.posix.profile_tasks' summary, slowest first."""
+    found = []
+    for line in out.splitlines():
+        match = _PROFILE_LINE.match(line.strip())
+        if match and not line.startswith("="):
+            found.append((match.group(1).strip(), float(match.group(2))))
+    return sorted(found, key=lambda item: -item[1])
+
+
+def bench_noop(ml_hosts, repeat):
+    """On a fresh lab converged once: a no-change run of site.yml against the bare floor of a run
+    (gather facts once, ping), paired run by run, and the slowest tasks of the no-change run."""
+    site = os.path.join(ROOT, "playbooks", "site.yml")
+    floor = os.path.join(ROOT, "bench", "playbooks", "gather_ping.yml")
+    lab = [sys.executable, os.path.join(ROOT, "lab", "lab.py")]
+    result = {"ml_hosts": ml_hosts, "noop_s": [], "floor_s": [], "changed_hosts": [], "top_tasks": []}
+    with tempfile.TemporaryDirectory() as scratch:
+        inventory = os.path.join(scratch, "fleet", "hosts.yml")
+        lab_inventory(inventory, ml_hosts)
+        subprocess.run(lab + ["down", "--keep-images"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(lab + ["up", "--inventory", inventory], check=True, stdout=subprocess.DEVNULL)
+        env = ansible_env(os.path.join(ROOT, "ansible.cfg"))
+        playbook(site, env=env, inventory=inventory)
+        profiled = dict(env, ANSIBLE_CALLBACKS_ENABLED="gonka.fleet.fleet_summary,ansible.posix.profile_tasks",
+                        PROFILE_TASKS_TASK_OUTPUT_LIMIT="all")
+        for _run in range(repeat):
+            seconds, _out = playbook(floor, env=env, inventory=inventory)
+            result["floor_s"].append(seconds)
+            seconds, out = playbook(site, env=profiled, inventory=inventory)
+            result["noop_s"].append(seconds)
+            result["changed_hosts"].append(_changed_hosts(out))
+            result["tasks"] = len(profile(out))
+            result["top_tasks"] = profile(out)[:15]
+            log("noop run %d: floor %.1f s, site.yml no-op %.1f s (%d hosts changed)"
+                % (_run + 1, result["floor_s"][-1], seconds, result["changed_hosts"][-1]))
+        subprocess.run(lab + ["down", "--keep-images"], check=True, stdout=subprocess.DEVNULL)
+    result["ratio"] = statistics.median(result["noop_s"]) / statistics.median(result["floor_s"])
+    return result
+
+
 # ---- report ---------------------------------------------------------------------------------
 def machine():
     cores = os.cpu_count()
@@ -409,7 +454,7 @@ def machine():
         platform.platform(terse=True), cores, memory, platform.python_version())
 
 
-SECTIONS = ("registration", "weights", "fleet")
+SECTIONS = ("registration", "weights", "fleet", "noop")
 
 
 def latest(results_dir):
@@ -505,6 +550,19 @@ def markdown(found):
                 count, defaults["fresh_s"] / shipped["fresh_s"], defaults["rerun_s"] / shipped["rerun_s"],
                 shipped["rerun_s"] / warm["rerun_s"]))
         out.append("")
+    if "noop" in found:
+        noop = found["noop"]["noop"]
+        out += ["## A no-change run of site.yml against the floor of a run", ""] + _measured(found["noop"])
+        out += ["The lab with one network node and %d ML hosts, converged once; then, paired run by run, the" % noop["ml_hosts"],
+                "floor (`bench/playbooks/gather_ping.yml`: connect, gather facts once, ping) and a no-change run of",
+                "`playbooks/site.yml` with the shipped `ansible.cfg` (profile_tasks on).", "",
+                "| run | floor s | site.yml no-op s | ratio | hosts changed |", "| --- | --- | --- | --- | --- |"]
+        for index, (floor_s, noop_s, changed) in enumerate(zip(noop["floor_s"], noop["noop_s"], noop["changed_hosts"])):
+            out.append("| %d | %.1f | %.1f | %.1fx | %d |" % (index + 1, floor_s, noop_s, noop_s / floor_s, changed))
+        out += ["", "Median ratio: %.1fx (%d tasks timed in the last run). Its slowest tasks:" % (noop["ratio"], noop["tasks"]),
+                "", "| task | seconds (all hosts) |", "| --- | --- |"]
+        out += ["| %s | %.2f |" % (task.replace("|", "/"), seconds) for task, seconds in noop["top_tasks"]]
+        out.append("")
     return "\n".join(out)
 
 
@@ -528,6 +586,8 @@ def main(argv=None):
         results["weights"] = bench_weights(args.repeat, 2 if args.quick else 8, 16 if args.quick else 256, [2, 4, 8])
     if "fleet" in sections:
         results["fleet"] = bench_fleet([1, 2] if args.quick else [1, 2, 4])
+    if "noop" in sections:
+        results["noop"] = bench_noop(2, 1 if args.quick else max(args.repeat, 2))
     results_dir = os.path.join(ROOT, "bench", "results")
     os.makedirs(results_dir, exist_ok=True)
     if sections:
