@@ -28,8 +28,10 @@ __metaclass__ = type
 import hashlib
 import os
 import threading
+import time
 
-from ansible.module_utils.six.moves.urllib.parse import quote
+from ansible.module_utils.six.moves.urllib.error import HTTPError
+from ansible.module_utils.six.moves.urllib.parse import quote, urljoin, urlsplit
 from ansible.module_utils.urls import open_url
 
 BUFFER = 8 * 1024 * 1024
@@ -162,7 +164,10 @@ class Transfer(object):
         size = entry["size"]
         view = memoryview(buffer)
         digest, expected = _hasher(entry) if self.verify else (None, None)
-        have = _hash_prefix(partial, digest, buffer) if os.path.exists(partial) else 0
+        have = 0
+        if os.path.exists(partial):
+            # read once to hash what is there; without checksums only its size counts
+            have = _hash_prefix(partial, digest, buffer) if digest is not None else os.path.getsize(partial)
         if have > size:
             os.remove(partial)
             have = 0
@@ -176,8 +181,7 @@ class Transfer(object):
                 headers["Range"] = "bytes=%d-" % have
             got, error = 0, None
             try:
-                response = open_url(self.url(path), headers=headers, timeout=READ_TIMEOUT, follow_redirects="all",
-                                    http_agent="gonka.fleet")
+                response = self.open(self.url(path), headers)
                 if have and response.getcode() != 206:
                     have = 0                           # the server sent the whole file: start over
                     digest, expected = _hasher(entry) if self.verify else (None, None)
@@ -204,4 +208,22 @@ class Transfer(object):
             if have < size and idle >= ATTEMPTS:
                 raise TransferError("%d of %d bytes after %d tries that brought nothing (%s)"
                                     % (have, size, ATTEMPTS, error or "connection closed early"))
+            if idle:
+                time.sleep(2 * idle)
         return digest, expected
+
+    def open(self, url, headers):
+        """GET ``url``, following redirects; the token goes to the endpoint's host only (the Hub sends
+        LFS files from a CDN with a signed URL, which takes no other credentials)."""
+        for dummy in range(5):
+            try:
+                return open_url(url, headers=headers, timeout=READ_TIMEOUT, follow_redirects="none",
+                                http_agent="gonka.fleet")
+            except HTTPError as exc:
+                location = exc.headers.get("Location") if exc.code in (301, 302, 303, 307, 308) else None
+                if not location:
+                    raise
+                url = urljoin(url, location)
+                if urlsplit(url).netloc != urlsplit(self.endpoint).netloc:
+                    headers = dict((name, value) for name, value in headers.items() if name != "Authorization")
+        raise TransferError("more than 5 redirects from %s" % url)

@@ -344,3 +344,46 @@ def test_a_copy_in_progress_is_served_to_the_next_host(hub_server, hub_url, tmp_
     for home in (first, second):
         check = start_module(tmp_path, args(hub_url, home, **offline))
         assert json.loads(check.communicate(timeout=60)[0])["missing"] == {}
+
+
+def test_gonka_transfer_sends_the_token_to_the_endpoint_host_only(tmp_path):
+    """The Hub answers an LFS file with a redirect to a CDN's signed URL: the copier follows it and
+    keeps the token for the endpoint's own host."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # pylint: disable=import-outside-toplevel
+    from ansible_collections.gonka.fleet.plugins.module_utils import hf_transfer  # pylint: disable=import-outside-toplevel
+    body = b"weights" * 1000
+    seen = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):  # pylint: disable=arguments-differ
+            pass
+
+        def do_GET(self):  # noqa: N802
+            seen.append((self.headers.get("Host").split(":")[0], self.path, self.headers.get("Authorization")))
+            if self.path.startswith("/cdn/"):
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            target = "/again" + self.path if not self.path.startswith("/again") else "http://localhost:%d/cdn/x" % port
+            self.send_response(302)
+            self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        import hashlib  # pylint: disable=import-outside-toplevel
+        entry = {"size": len(body), "sha256": hashlib.sha256(body).hexdigest(), "blob_id": None}
+        copier = hf_transfer.Transfer("http://127.0.0.1:%d" % port, REPO, "0" * 40, str(tmp_path / "models--x"),
+                                      token="hf_secret", workers=1)
+        assert copier.run({"model.safetensors": entry}) == {"fetched_bytes": len(body), "resumed_bytes": 0}
+    finally:
+        server.shutdown()
+    assert [(host, auth) for host, _path, auth in seen] == [
+        ("127.0.0.1", "Bearer hf_secret"), ("127.0.0.1", "Bearer hf_secret"), ("localhost", None)]
+    assert os.readlink(str(tmp_path / "models--x" / "snapshots" / ("0" * 40) / "model.safetensors")) == \
+        os.path.join("..", "..", "blobs", entry["sha256"])
