@@ -44,6 +44,7 @@ COLLECTIONS = os.path.join(ROOT, ".build", "collections")
 sys.path.insert(0, COLLECTIONS)
 
 from ansible_collections.gonka.fleet.tests.simulators import hub  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.gonka.fleet.tests.simulators.ports import free_port  # noqa: E402  pylint: disable=wrong-import-position
 
 MODEL = "Qwen/Qwen3-32B-FP8"
 ARGS = ["--quantization", "fp8", "--kv-cache-dtype", "fp8"]
@@ -51,12 +52,6 @@ ARGS = ["--quantization", "fp8", "--kv-cache-dtype", "fp8"]
 
 def log(message):
     print("bench: %s" % message, flush=True)
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get_json(url):

@@ -5,13 +5,13 @@
 from __future__ import annotations
 
 import json
-import socket
 
 import pytest
 
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.gonka.fleet.tests.simulators.admin_api import Simulator, serve_in_thread
+from ansible_collections.gonka.fleet.tests.simulators.ports import free_port
 
 
 class Lab:
@@ -56,10 +56,7 @@ def api_sim(tmp_path, request):
 @pytest.fixture
 def closed_port():
     """A loopback port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return "http://127.0.0.1:%d" % port
+    return "http://127.0.0.1:%d" % free_port()
 
 
 @pytest.fixture

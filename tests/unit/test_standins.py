@@ -21,6 +21,7 @@ import urllib.request
 import pytest
 
 from ansible_collections.gonka.fleet.tests.simulators import chain_node, gonka_api, inferenced, mlnode
+from ansible_collections.gonka.fleet.tests.simulators.ports import free_port
 from ansible_collections.gonka.fleet.tests.simulators.admin_api import Simulator, node_urls
 from ansible_collections.gonka.fleet.tests.unit.helpers import api_node
 
@@ -35,12 +36,6 @@ def call(method, url, body=None):
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read() or b"null")
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
