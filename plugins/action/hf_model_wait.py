@@ -28,6 +28,12 @@ def progress_line(host, repo_id, record):
     return "%s: %s %.1f / %.1f GB" % (host, repo_id, record.get("done_bytes", 0) / 1e9, record.get("total_bytes", 0) / 1e9)
 
 
+def pause(polls, interval):
+    """Seconds before the next poll: short at first (a model already complete ends within a second or
+    two, and a re-run should not wait a whole interval for it), doubling up to ``interval``."""
+    return min(float(interval), 0.25 * 2 ** max(polls - 1, 0))
+
+
 def storage(hf_home, cache_dir, repo_id):
     """The repository's folder in the host's cache (hf_cache.storage_folder, with POSIX paths)."""
     return posixpath.join(cache_dir or posixpath.join(hf_home, "hub"), "models--%s" % repo_id.replace("/", "--"))
@@ -64,7 +70,7 @@ class ActionModule(ActionBase):
         progress = posixpath.join(storage(hf_home, args["cache_dir"], args["repo_id"]), PROGRESS)
         async_dir = self._async_dir()
         deadline = time.time() + args["timeout"]
-        polls = 0
+        polls, shown = 0, None
         while True:
             polls += 1
             status = self._status(args["jid"], async_dir, task_vars)
@@ -80,7 +86,10 @@ class ActionModule(ActionBase):
                               msg="%s: %s is still downloading after %d s (job %s keeps running)"
                               % (host, args["repo_id"], args["timeout"], args["jid"]))
                 return result
-            record = self._progress(progress, task_vars)
-            if record:
-                display.display(progress_line(host, args["repo_id"], record))
-            time.sleep(args["poll_interval"])
+            # a progress line once per poll_interval, however often the job is polled
+            if shown is None or time.time() - shown >= args["poll_interval"]:
+                record = self._progress(progress, task_vars)
+                if record:
+                    display.display(progress_line(host, args["repo_id"], record))
+                    shown = time.time()
+            time.sleep(pause(polls, args["poll_interval"]))

@@ -41,7 +41,9 @@ options:
     type: int
     default: 21600
   poll_interval:
-    description: Seconds between two polls.
+    description:
+      - Seconds between two progress lines, and the longest pause between two polls. The first polls come
+        sooner (0.25 s, then doubling), so that a job that ends at once (a model already complete) is seen at once.
     type: int
     default: 10
 attributes:
