@@ -22,12 +22,9 @@ import json
 import os
 import re
 import sys
+import tempfile
 import urllib.error
 import urllib.request
-
-# the shared helper is installed beside this script (the role copies both)
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gonka_textfile import write_atomically  # noqa: E402  pylint: disable=wrong-import-position
 
 # docs/conformance.md R2.5: the chain's node status enum and the PoC sub-statuses
 STATUSES = ("UNKNOWN", "INFERENCE", "POC", "TRAINING", "STOPPED", "FAILED")
@@ -205,6 +202,21 @@ def add_epoch(metrics, body, participant):
         if listed:
             metrics.add("gonka_participant_weight", "PoC weight of this network node's account in the epoch.",
                         int(listed[0].get("weight") or 0))
+
+
+def write_atomically(path, text):
+    """Write text to path through a temporary file in the same directory (not *.prom) and a rename."""
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(handle, "w") as out:
+            out.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def main(argv=None):

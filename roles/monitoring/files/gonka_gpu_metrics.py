@@ -18,10 +18,7 @@ import argparse
 import os
 import subprocess
 import sys
-
-# the shared helper is installed beside this script (the role copies both)
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gonka_textfile import write_atomically  # noqa: E402  pylint: disable=wrong-import-position
+import tempfile
 
 # (nvidia-smi field, metric, help, scale): the value written is float(field) * scale
 GAUGES = (
@@ -103,6 +100,21 @@ def render(rows, expected):
         if samples:
             lines += ["# HELP %s %s" % (metric, text), "# TYPE %s gauge" % metric] + samples
     return "\n".join(lines) + "\n"
+
+
+def write_atomically(path, text):
+    """Write text to path through a temporary file in the same directory (not *.prom) and a rename."""
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(handle, "w") as out:
+            out.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def main(argv=None):
