@@ -3,7 +3,7 @@
 """gonka.fleet benchmarks (`make bench`): every figure is measured in one run of this script, on
 this machine, and reported as min/median of repeated runs and as ratios between the compared ways.
 
-    python bench/run.py [--sections registration,weights,fleet] [--repeat 3] [--quick]
+    python bench/run.py [--sections registration,weights,fleet,noop,scale] [--repeat 3] [--quick]
     python bench/run.py --sections ''      rewrite docs/benchmarks.md from bench/results only
 
 registration  gonka.fleet.inference_nodes vs one ansible.builtin.uri POST per node, against the
@@ -14,6 +14,11 @@ weights       one copy of a model repository each way - hf_model with either tra
               download` CLI - against the limits measured in the same run (dd write, curl in
               parallel from the same hf_serve); then 2/4/8 hosts copying from each other at once
               (the model_cache tree, and the star for comparison): time and copies each uploaded.
+noop          a no-change re-run of site.yml on a converged lab against the floor of any run (gather
+              facts once and ping the same hosts), paired run by run, with the slowest tasks.
+scale         the inventory check (validate.yml) and the registration (register.yml, fresh and re-run)
+              over 10, 50 and 200 ML hosts on the controller (connection local), with Ansible's linear
+              strategy and Mitogen's: the controller's seconds per host.
 fleet         playbooks/site.yml on lab hosts (lab/lab.py) with 1, 2 and 4 ML hosts: fresh converge
               and re-run, seconds per host, with the ansible.cfg we ship (also with smart gathering
               and a fact cache) and with Ansible's defaults.
@@ -440,6 +445,113 @@ def bench_noop(ml_hosts, repeat):
     return result
 
 
+# ---- scale ----------------------------------------------------------------------------------
+MITOGEN = "mitogen==0.3.54"  # the newest release; it runs under ansible-core 2.19 (bench checks each run)
+
+
+def _wait_http(url, what):
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("bench: %s did not answer %s" % (what, url))
+
+
+def _mitogen_strategies():
+    """The strategy plugins of Mitogen, installed once under .build/ (None when pip cannot get it)."""
+    target = os.path.join(ROOT, ".build", "mitogen")
+    plugins = os.path.join(target, "ansible_mitogen", "plugins", "strategy")
+    if not os.path.isdir(plugins):
+        result = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--target", target, MITOGEN],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+        if result.returncode != 0:
+            log("scale: %s not installed, runs without it only:\n%s" % (MITOGEN, result.stdout[-2000:]))
+            return None
+    return plugins
+
+
+def scale_inventory(path, count, ports, state_dir):
+    """One network node and `count` ML hosts, all on the controller (connection local): the
+    controller does all of Ansible's per-host work, the hosts none of a real server's. Each ML host
+    has its own loopback address (127.1.x.y); one ML node stand-in on 0.0.0.0 answers for all."""
+    import yaml  # pylint: disable=import-outside-toplevel
+    ml_hosts = dict(("ml%03d" % index, {"gonka_private_address": "127.1.%d.%d" % (index // 250, index % 250 + 1)})
+                    for index in range(count))
+    data = {"all": {
+        "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
+                 "gonka_ml_node_gpus": 0, "gonka_ml_node_models": [MODEL],
+                 "gonka_ml_node_inference_port": ports["inference"], "gonka_ml_node_poc_port": ports["poc"],
+                 "gonka_registration_poll_interval": 1},
+        "children": {
+            "network_nodes": {"hosts": {"net1": {
+                "gonka_private_address": "127.0.0.1", "gonka_network_node_dir": state_dir,
+                "gonka_network_node_admin_port": ports["admin"], "gonka_network_node_api_port": ports["public"]}}},
+            "ml_nodes": {"hosts": ml_hosts}}}}
+    with open(path, "w", encoding="utf-8") as handle:
+        yaml.safe_dump(data, handle)
+
+
+def bench_scale(host_counts, repeat):
+    """Controller seconds per host for the inventory check (validate.yml) and the registration
+    (register.yml: fresh, then the no-change re-run) over `host_counts` ML hosts, against the api
+    stand-in (tests/simulators/gonka_api.py) and one ML node stand-in, with Ansible's linear
+    strategy and with Mitogen's."""
+    rows = []
+    strategies = {"linear": None, "mitogen_linear": _mitogen_strategies()}
+    env = ansible_env(os.path.join(ROOT, "ansible.cfg"))
+    sims = os.path.join(ROOT, "tests", "simulators")
+    books = [("validate.yml", "inventory check"), ("register.yml", "registration fresh"),
+             ("register.yml", "registration re-run")]
+    with tempfile.TemporaryDirectory() as scratch:
+        for count in host_counts:
+            for strategy, plugins in strategies.items():
+                if strategy != "linear" and plugins is None:
+                    continue
+                run_env = dict(env, ANSIBLE_STRATEGY=strategy)
+                if plugins:
+                    run_env["ANSIBLE_STRATEGY_PLUGINS"] = plugins
+                times = dict((label, []) for _book, label in books)
+                for _run in range(repeat if count <= 50 else 1):
+                    state = tempfile.mkdtemp(dir=scratch)
+                    ports = dict((name, free_port()) for name in ("admin", "public", "callback", "poc", "inference"))
+                    api = subprocess.Popen(
+                        [sys.executable, os.path.join(sims, "gonka_api.py")], stdout=subprocess.DEVNULL,
+                        env=dict(os.environ, SIM_STATE_DIR=state, SIM_POLL_INTERVAL="1", SIM_EPOCH_SECONDS="86400",
+                                 DAPI_API__ADMIN_SERVER_PORT=str(ports["admin"]),
+                                 DAPI_API__PUBLIC_SERVER_PORT=str(ports["public"]),
+                                 DAPI_API__ML_SERVER_PORT=str(ports["callback"])))
+                    mlnode = subprocess.Popen(
+                        [sys.executable, os.path.join(sims, "mlnode.py"), "--port", str(ports["poc"]),
+                         "--inference-port", str(ports["inference"])], stdout=subprocess.DEVNULL,
+                        env=dict(os.environ, HF_HOME=state))
+                    try:
+                        _wait_http("http://127.0.0.1:%d/admin/v1/nodes" % ports["admin"], "the api stand-in")
+                        _wait_http("http://127.1.0.1:%d/api/v1/state" % ports["poc"], "the ML node stand-in")
+                        inventory = os.path.join(state, "hosts.yml")
+                        scale_inventory(inventory, count, ports, state)
+                        for book, label in books:
+                            seconds, _out = playbook(os.path.join(ROOT, "playbooks", book), env=run_env,
+                                                     inventory=inventory)
+                            times[label].append(seconds)
+                        registered = get_json("http://127.0.0.1:%d/admin/v1/nodes" % ports["admin"])
+                        if len(registered) != count:
+                            raise SystemExit("bench: %d ML hosts, %d nodes registered" % (count, len(registered)))
+                    finally:
+                        for process in (api, mlnode):
+                            process.terminate()
+                            process.wait(10)
+                for _book, label in books:
+                    row = {"ml_hosts": count, "strategy": strategy, "play": label, "seconds": summary(times[label]),
+                           "per_host_s": statistics.median(times[label]) / (count + 1)}
+                    rows.append(row)
+                    log("scale %3d ML hosts %-15s %-20s %6.1f s, %.3f s per host" % (
+                        count, strategy, label, row["seconds"]["median"], row["per_host_s"]))
+    return rows
+
+
 # ---- report ---------------------------------------------------------------------------------
 def machine():
     cores = os.cpu_count()
@@ -449,7 +561,7 @@ def machine():
         platform.platform(terse=True), cores, memory, platform.python_version())
 
 
-SECTIONS = ("registration", "weights", "fleet", "noop")
+SECTIONS = ("registration", "weights", "fleet", "noop", "scale")
 
 
 def latest(results_dir):
@@ -558,6 +670,26 @@ def markdown(found):
                 "", "| task | seconds (all hosts) |", "| --- | --- |"]
         out += ["| %s | %.2f |" % (task.replace("|", "/"), seconds) for task, seconds in noop["top_tasks"]]
         out.append("")
+    if "scale" in found:
+        scale = found["scale"]["scale"]
+        out += ["## Controller cost as the fleet grows", ""] + _measured(found["scale"])
+        out += ["One network node and N ML hosts, every host on the controller (`ansible_connection: local`): the",
+                "controller does Ansible's whole per-host work, the hosts none of a real server's, so this is the",
+                "controller's cost alone. The api stand-in (`tests/simulators/gonka_api.py`) registers the nodes and",
+                "polls one ML node stand-in that answers for every host's address. Shipped `ansible.cfg` (forks 20);",
+                "Mitogen is %s. Seconds per host = median seconds / (N + 1)." % MITOGEN, "",
+                "| ML hosts | play | linear s | s per host | mitogen_linear s | s per host | linear / mitogen |",
+                "| --- | --- | --- | --- | --- | --- | --- |"]
+        for count in sorted(set(row["ml_hosts"] for row in scale)):
+            for play in [row["play"] for row in scale if row["ml_hosts"] == count and row["strategy"] == "linear"]:
+                by_strategy = dict((row["strategy"], row) for row in scale if row["ml_hosts"] == count and row["play"] == play)
+                linear, mitogen = by_strategy["linear"], by_strategy.get("mitogen_linear")
+                out.append("| %d | %s | %.1f | %.3f | %s | %s | %s |" % (
+                    count, play, linear["seconds"]["median"], linear["per_host_s"],
+                    "%.1f" % mitogen["seconds"]["median"] if mitogen else "-",
+                    "%.3f" % mitogen["per_host_s"] if mitogen else "-",
+                    "%.2f" % (linear["seconds"]["median"] / mitogen["seconds"]["median"]) if mitogen else "-"))
+        out.append("")
     return "\n".join(out)
 
 
@@ -583,6 +715,8 @@ def main(argv=None):
         results["fleet"] = bench_fleet([1, 2] if args.quick else [1, 2, 4])
     if "noop" in sections:
         results["noop"] = bench_noop(2, 1 if args.quick else max(args.repeat, 2))
+    if "scale" in sections:
+        results["scale"] = bench_scale([10, 50] if args.quick else [10, 50, 200], 1 if args.quick else 2)
     results_dir = os.path.join(ROOT, "bench", "results")
     os.makedirs(results_dir, exist_ok=True)
     if sections:

@@ -542,6 +542,9 @@ class Handler(JSONHandler):
             return self._send(200, sim.extras[path]())
         if method == "POST" and path == "/sim/epoch":
             return self._send(200, {"epoch": sim.next_epoch()})
+        if method == "GET" and path == "/sim/faults":
+            with sim.lock:
+                return self._send(200, copy.deepcopy(sim.faults))
         if method == "POST" and path == "/sim/faults":
             sim.inject(**self._body())
             return self._send(200, {"faults": len(sim.faults)})

@@ -331,3 +331,16 @@ def test_runs_as_a_process_with_flags(tmp_path, closed_port):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+# ---- /sim/faults (a test route, not the real API) ---------------------------------
+def test_a_fault_is_listed_until_a_matching_request_takes_it(api_sim):
+    fault = {"method": "POST", "path": "/admin/v1/nodes", "status": 500, "error": "failed to create node"}
+    assert http(api_sim, "POST", "/sim/faults", fault) == (200, {"faults": 1})
+    status, pending = http(api_sim, "GET", "/sim/faults")
+    assert status == 200 and [(f["method"], f["status"], f["count"]) for f in pending] == [("POST", 500, 1)]
+    assert http(api_sim, "GET", "/admin/v1/nodes") == (200, [])       # another method: not taken
+    assert http(api_sim, "GET", "/sim/faults")[1] != []
+    assert http(api_sim, "POST", "/admin/v1/nodes", api_node("ml1", "10.0.0.21")) == (500, {"error": "failed to create node"})
+    assert http(api_sim, "GET", "/sim/faults") == (200, [])
+    assert http(api_sim, "POST", "/admin/v1/nodes", api_node("ml1", "10.0.0.21"))[0] == 200

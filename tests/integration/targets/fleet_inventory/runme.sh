@@ -22,6 +22,22 @@ expect_failure model_not_in_catalog "ml1: model 'Qwen/QwQ-32B' of gonka_ml_node_
 expect_failure no_private_address "ml1: gonka_private_address is not set"
 expect_failure unknown_release "gonka_release: '0.1.0' is not a release of the catalog (known: 0.2.9, launch)"
 
+# more than gonka_max_fail_percentage (50) of the hosts failed: the play stops for every host, the
+# one good host included; with the limit raised (-e, as play keywords read it) that host goes on
+most_fail() {
+  ansible-playbook -i inventories/most_hosts_fail.yml "$validate" --skip-tags reachability "$@" > "$out/most_fail.txt" 2>&1 \
+    && { echo "validate.yml accepted inventories/most_hosts_fail.yml"; cat "$out/most_fail.txt"; exit 1; }
+  true
+}
+most_fail
+grep -qF "NO MORE HOSTS LEFT" "$out/most_fail.txt" && ! grep -qF "TASK [The release catalog]" "$out/most_fail.txt" \
+  || { echo "3 of 4 hosts failed and the play went on:"; cat "$out/most_fail.txt"; exit 1; }
+echo "ok: most_hosts_fail stops the play for every host"
+most_fail -e gonka_max_fail_percentage=100
+grep -qF "TASK [The release catalog]" "$out/most_fail.txt" \
+  || { echo "gonka_max_fail_percentage=100 and net1 stopped anyway:"; cat "$out/most_fail.txt"; exit 1; }
+echo "ok: with gonka_max_fail_percentage=100 the good host goes on"
+
 for inventory in example single lab; do
   ansible-playbook -i "$collection_root/inventories/$inventory" "$validate" --skip-tags reachability > "$out/$inventory.txt" 2>&1 \
     || { echo "validate.yml refused inventories/$inventory"; cat "$out/$inventory.txt"; exit 1; }

@@ -27,3 +27,13 @@ echo "ok: strict failure names the host and the checks"
 run "${high[@]}" -e gonka_preflight_strict=false > "$out/warn.txt" 2>&1 || { cat "$out/warn.txt"; exit 1; }
 grep -qE '"CPU cores +>= 100000 .*FAIL"' "$out/warn.txt" || { echo "no FAIL row"; cat "$out/warn.txt"; exit 1; }
 echo "ok: not strict goes on with the table"
+
+# a disk too small for the model weights (the catalog says 90000 GB): the failure names the host
+# and the check, its row the path and both sizes
+huge='{"gonka_model_catalog_extra": {"Qwen/Qwen3-32B-FP8": {"args": [], "weights_gb": 90000, "min_vram_gib": 64}}}'
+if run "${low[@]}" -e "$huge" > "$out/disk.txt" 2>&1; then echo "preflight passed a disk too small"; cat "$out/disk.txt"; exit 1; fi
+grep -qF "box fails the preflight: disk free for the weights" "$out/disk.txt" \
+  || { echo "no failure naming host and check"; cat "$out/disk.txt"; exit 1; }
+grep -qE "\"disk free for the weights +>= 90000 GB in $out +[0-9]+ GB +FAIL\"" "$out/disk.txt" \
+  || { echo "no row with the path and the sizes"; cat "$out/disk.txt"; exit 1; }
+echo "ok: a disk too small for the weights names host, path and sizes"
