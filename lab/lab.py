@@ -321,13 +321,13 @@ def hub():
     if exists("container", HUB_CONTAINER):
         docker("rm", "-f", HUB_CONTAINER)
     os.makedirs(HUB_DATA, exist_ok=True)
-    sources = ["-v", "%s:/sim/hub.py:ro" % os.path.join(SIMULATORS, "hub.py"),
-               "-v", "%s:/sim/hf_serve.py:ro" % os.path.join(ROOT, "plugins", "module_utils", "hf_serve.py")]
+    # the repository as a collection on PYTHONPATH: hub.py imports the collection's hf_serve and hf_cache
+    sources = ["-v", "%s:/sim/ansible_collections/gonka/fleet:ro" % ROOT, "-e", "PYTHONPATH=/sim"]
     repos = sum((["--repo", repo] for repo in HUB_REPOS), [])
     docker(*(["run", "-d", "--name", HUB_CONTAINER, "--label", LABEL, "--network", NETWORKS["public"][0],
               "--ip", HUB_ADDRESS, "-v", "%s:/srv/hub" % HUB_DATA] + sources +
-             [BASE_IMAGE, "python3", "/sim/hub.py", "--port", "80", "--dir", "/srv/hub",
-              "--shard-mb", str(HUB_SHARD_MB)] + repos))
+             [BASE_IMAGE, "python3", "/sim/ansible_collections/gonka/fleet/tests/simulators/hub.py",
+              "--port", "80", "--dir", "/srv/hub", "--shard-mb", str(HUB_SHARD_MB)] + repos))
     _wait_http("http://%s/api/models/%s/revision/main" % (HUB_ADDRESS, HUB_REPOS[0]), "the Hub stand-in")
     log("Hub stand-in (%s) at http://%s/" % (", ".join(HUB_REPOS), HUB_ADDRESS))
 
