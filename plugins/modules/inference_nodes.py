@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: inference_nodes
 short_description: Reconcile the ML nodes registered on a Gonka network node with a desired list
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Brings the registrations of a network node's Admin API to a desired list of ML nodes in one task.
   - Reads the registered nodes with one C(GET); registers all new nodes with one batch C(POST)
