@@ -153,7 +153,7 @@ failures:
       action: registration
       error: >-
         POST http://127.0.0.1:9200/admin/v1/nodes/batch answered HTTP 201 without this node: ...
-        (the chain accepts only governance models; this node asks for: Qwen/QwQ-32B)
+        (one possible cause: the chain accepts only governance models; this node asks for: Qwen/QwQ-32B)
 http_requests:
   description: Number of HTTP requests the task made to the Admin API, retries included.
   returned: always
