@@ -12,7 +12,7 @@ COLLECTION  := $(COLLECTIONS)/ansible_collections/gonka/fleet
 # ansible-test keeps its virtualenvs and caches under HOME: keep them in .build.
 TEST_HOME   := $(BUILD)/home
 PIP_VERSION := 24.2
-MODULES     := inference_node inference_node_info inference_nodes node_info deployment_lock gpu_facts disk_free hf_model hf_model_wait
+MODULES     := inference_node inference_node_info inference_nodes node_info deployment_lock gpu_facts disk_free hf_model hf_model_wait hf_serve
 # Other Pythons on this machine (pyenv), so sanity compiles and imports modules for target Pythons too.
 TARGET_PYTHON_PATH := $(subst $(eval) ,:,$(wildcard $(HOME)/.pyenv/versions/3.*/bin))
 

@@ -201,15 +201,16 @@ def _parallel_curl(urls, targets):
 
 
 class CacheServer:
-    """hf_serve.py as the model_cache role runs it on a host: a process serving one HF_HOME."""
+    """The cache server as the model_cache role runs it on a host (gonka.fleet.hf_serve): a process serving one HF_HOME."""
 
     def __init__(self, hf_home):
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
-        script = os.path.join(COLLECTIONS, "ansible_collections", "gonka", "fleet", "plugins", "module_utils",
-                              "hf_serve.py")
-        self.process = subprocess.Popen([sys.executable, script, "--hf-home", hf_home, "--bind", "127.0.0.1",
-                                         "--port", str(self.port), "--timeout", "3600"], stdout=subprocess.PIPE)
+        # what the module gonka.fleet.hf_serve runs, in a process of its own
+        code = ("import sys; from ansible_collections.gonka.fleet.plugins.module_utils.hf_serve import run; "
+                "run(sys.argv[1], '127.0.0.1', int(sys.argv[2]), 3600)")
+        self.process = subprocess.Popen([sys.executable, "-c", code, hf_home, str(self.port)], stdout=subprocess.PIPE,
+                                        env=dict(os.environ, PYTHONPATH=COLLECTIONS))
         deadline = time.time() + 30
         while True:
             try:

@@ -50,24 +50,28 @@ HOST_FLAGS = ["--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN", "--cap-add", "
               "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
               "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run", "--tmpfs", "/run/lock"]
 WAIT_SECONDS = 90
+# The addresses of the lab's own servers live once, in the lab inventory's group variables (the
+# playbooks read them there): gonka_lab_<name>_address.
+with open(os.path.join(ROOT, "inventories", "lab", "group_vars", "lab.yml"), encoding="utf-8") as _handle:
+    _LAB_VARS = yaml.safe_load(_handle)
 # The signed apt repository (lab/aptrepo.py) that stands in for Docker's and NVIDIA's, served on the
 # public network at this address.
 APT_CONTAINER = "gonka-lab-apt"
-APT_ADDRESS = "10.231.0.2"
+APT_ADDRESS = _LAB_VARS["gonka_lab_apt_address"]
 # The Hugging Face Hub stand-in (tests/simulators/hub.py on the collection's hf_serve.py routes),
 # serving generated repositories of the models the lab runs, on the public network.
 # A seed node's public API (another api stand-in): the network nodes register as participants
 # through it, as a real host does through node2.gonka.ai:8000.
 SEED_CONTAINER = "gonka-lab-seed"
-SEED_ADDRESS = "10.231.0.4"
+SEED_ADDRESS = _LAB_VARS["gonka_lab_seed_api_address"]
 SEED_PORT = 8000
 SEED_PARTICIPANT_DELAY = 40
 # The seed's chain node (the node stand-in with the lab's genesis): its RPC is the height network
 # nodes are compared with (status.yml's block lag).
 SEED_NODE_CONTAINER = "gonka-lab-seed-node"
-SEED_NODE_ADDRESS = "10.231.0.5"
+SEED_NODE_ADDRESS = _LAB_VARS["gonka_lab_seed_node_address"]
 HUB_CONTAINER = "gonka-lab-hub"
-HUB_ADDRESS = "10.231.0.3"
+HUB_ADDRESS = _LAB_VARS["gonka_lab_hub_address"]
 HUB_REPOS = ["Qwen/Qwen3-32B-FP8"]
 HUB_SHARD_MB = 16
 HUB_DATA = os.path.join(CACHE, "hub")
@@ -321,13 +325,13 @@ def hub():
     if exists("container", HUB_CONTAINER):
         docker("rm", "-f", HUB_CONTAINER)
     os.makedirs(HUB_DATA, exist_ok=True)
-    sources = ["-v", "%s:/sim/hub.py:ro" % os.path.join(SIMULATORS, "hub.py"),
-               "-v", "%s:/sim/hf_serve.py:ro" % os.path.join(ROOT, "plugins", "module_utils", "hf_serve.py")]
+    # the repository as a collection on PYTHONPATH: hub.py imports the collection's hf_serve and hf_cache
+    sources = ["-v", "%s:/sim/ansible_collections/gonka/fleet:ro" % ROOT, "-e", "PYTHONPATH=/sim"]
     repos = sum((["--repo", repo] for repo in HUB_REPOS), [])
     docker(*(["run", "-d", "--name", HUB_CONTAINER, "--label", LABEL, "--network", NETWORKS["public"][0],
               "--ip", HUB_ADDRESS, "-v", "%s:/srv/hub" % HUB_DATA] + sources +
-             [BASE_IMAGE, "python3", "/sim/hub.py", "--port", "80", "--dir", "/srv/hub",
-              "--shard-mb", str(HUB_SHARD_MB)] + repos))
+             [BASE_IMAGE, "python3", "/sim/ansible_collections/gonka/fleet/tests/simulators/hub.py",
+              "--port", "80", "--dir", "/srv/hub", "--shard-mb", str(HUB_SHARD_MB)] + repos))
     _wait_http("http://%s/api/models/%s/revision/main" % (HUB_ADDRESS, HUB_REPOS[0]), "the Hub stand-in")
     log("Hub stand-in (%s) at http://%s/" % (", ".join(HUB_REPOS), HUB_ADDRESS))
 

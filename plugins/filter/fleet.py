@@ -61,6 +61,18 @@ def registration_problems(ml_host_names, hostvars, catalog):
     return problems
 
 
+def gpus_given(gpus, wanted):
+    """The GPUs (gonka.fleet.gpu_facts entries) the mlnode container gets: none with ``wanted`` 0,
+    the first N with a number N (all of them when the host has fewer), every GPU with "all"."""
+    gpus = list(gpus or [])
+    if str(wanted) == "all":
+        return gpus
+    try:
+        return gpus[:max(0, int(wanted))]
+    except (TypeError, ValueError):
+        raise AnsibleFilterError("gpus_given: gonka_ml_node_gpus must be 'all' or a number, not %r" % (wanted,))
+
+
 def hardware(gpu_names):
     """The node's ``hardware`` ([{type, count}] sorted by type) from the model names of its GPUs;
     empty without GPUs. The launch api detects none itself (docs/conformance.md R7.1)."""
@@ -232,5 +244,5 @@ class FilterModule(object):
                 "registration_problems": registration_problems, "registration_gaps": registration_gaps,
                 "node_config": node_config,
                 "status_row": status_row, "retries": retries,
-                "model_seeds": model_seeds, "model_sources": model_sources, "hardware": hardware, "governance_problems": governance_problems,
+                "model_seeds": model_seeds, "model_sources": model_sources, "hardware": hardware, "gpus_given": gpus_given, "governance_problems": governance_problems,
                 "probe_report": probe_report}

@@ -50,7 +50,7 @@ def _ml_rows(inputs, facts, memory_mb):
         rows.append(_row("GPUs", "at least 1 with a working driver",
                          "%d (%s)" % (len(gpu_memory), ", ".join(gpus.get("names") or []) or gpus.get("error") or "none"),
                          gpu_memory))
-        vram_gib, ratio = sum(gpu_memory) / 1024.0, float(ml["memory_per_vram"])
+        vram_gib, ratio = sum(gpu_memory) / 1024.0, float(inputs["minimums"]["memory_per_vram"])
         wanted_mb = ratio * vram_gib * 1024
         rows.append(_row("RAM for the GPU memory", ">= %g x %.0f GiB VRAM = %.0f GiB" % (
             ratio, vram_gib, wanted_mb / 1024.0), "%.0f GiB" % (memory_mb / 1024.0),
@@ -64,8 +64,8 @@ def _ml_rows(inputs, facts, memory_mb):
             entry, found, ok = {}, str(exc).split(": ", 1)[1], False
         rows.append(_row("GPU memory for %s" % model, "%s GiB per instance" % entry.get("min_vram_gib", "?"), found, ok))
     weights_gb = sum(float((catalog.get(model) or {}).get("weights_gb") or 0) for model in ml.get("models") or [])
-    free = _free_bytes(ml["weights_dir"], inputs.get("disk_free"))
-    rows.append(_row("disk free for the weights", ">= %g GB in %s" % (weights_gb, ml["weights_dir"]),
+    free = _free_bytes(ml["hf_home"], inputs.get("disk_free"))
+    rows.append(_row("disk free for the weights", ">= %g GB in %s" % (weights_gb, ml["hf_home"]),
                      "%.0f GB" % (free / GB) if free is not None else "unknown",
                      free is not None and free >= weights_gb * GB))
     return rows
@@ -76,11 +76,12 @@ def preflight_checks(inputs):
 
     ``inputs``: host, facts (architecture, processor_nproc, memtotal_mb), disk_free (the ``paths`` of
     gonka.fleet.disk_free), minimums
-    (architectures, cores, memory_gb), docker_version, compose_version, docker_min_version,
-    ports (published by the roles), listening (listen_ports_facts' tcp_listen; None when it could
-    not run, listening_error saying why: the port rows then say so), network_node
-    (data_dir, disk_free_gb) and/or ml_node (weights_dir, models, gpus_requested, gpu_memory_mib,
-    memory_per_vram), gpus (gonka_gpus) and catalog.
+    (architectures, cores, memory_gb; chain_disk_free_gb for a network node, memory_per_vram for an
+    ML node), docker_version, compose_version, docker_min_version, ports (published by the roles),
+    listening (listen_ports_facts' tcp_listen; None when it could not run, listening_error saying
+    why: the port rows then say so), network_node (its data directory) and/or ml_node (the ML
+    node's resources fact: hf_home, models, gpus_requested, gpu_memory_mib), gpus (gonka_gpus)
+    and catalog.
     """
     facts = inputs.get("facts") or {}
     minimums = dict(inputs["minimums"], cores=int(inputs["minimums"]["cores"]),
@@ -94,11 +95,11 @@ def preflight_checks(inputs):
         _row("RAM", ">= %g GB" % minimums["memory_gb"], "%.0f GB" % (memory_mb * MIB / GB),
              memory_mb * MIB >= minimums["memory_gb"] * GB),
     ]
-    network = inputs.get("network_node")
-    if network:
-        free = _free_bytes(network["data_dir"], inputs.get("disk_free"))
-        wanted_gb = float(network["disk_free_gb"])
-        rows.append(_row("disk free for the chain", ">= %g GB in %s" % (wanted_gb, network["data_dir"]),
+    data_dir = inputs.get("network_node")
+    if data_dir:
+        free = _free_bytes(data_dir, inputs.get("disk_free"))
+        wanted_gb = float(minimums["chain_disk_free_gb"])
+        rows.append(_row("disk free for the chain", ">= %g GB in %s" % (wanted_gb, data_dir),
                          "%.0f GB" % (free / GB) if free is not None else "unknown",
                          free is not None and free >= wanted_gb * GB))
     if inputs.get("ml_node"):

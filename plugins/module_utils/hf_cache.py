@@ -34,6 +34,11 @@ def storage_folder(cache_dir, repo_id):
     return os.path.join(cache_dir, "models--%s" % repo_id.replace("/", "--"))
 
 
+def blob_name(sha256, blob_id):
+    """The name huggingface_hub gives a file under blobs/: the sha256 of an LFS file, else its git blob id."""
+    return sha256 or blob_id
+
+
 def select(paths, allow_patterns=None, ignore_patterns=None):
     """The paths kept by huggingface_hub's allow/ignore pattern rules (fnmatch; a pattern ending with
     "/" means everything under that folder)."""

@@ -11,13 +11,9 @@ snapshot_download needs from an HF_ENDPOINT.
   ``X-Linked-Etag`` (sha256) and ``X-Linked-Size``; ``Range: bytes=N-`` answered with 206.
 
 ``RepoSource`` says where the files are. ``CacheSource`` serves a host's own Hugging Face cache
-(what gonka.fleet.hf_model verified and described in its manifests): the peer mode of the
-model_cache role runs this file as a script on a seed host, for the other ML hosts to download
-from over the private network:
-
-    python3 hf_serve.py --hf-home /mnt/shared --bind 10.0.0.21 --port 8765 --timeout 21600
-
-It stops on POST /_gonka/stop or after --timeout seconds.
+(what gonka.fleet.hf_model verified and described in its manifests; the layout is hf_cache's):
+``run`` serves it until POST /_gonka/stop or a timeout - the module gonka.fleet.hf_serve, which
+the peer mode of the model_cache role runs on each source host for the others to download from.
 
 Bodies go out with sendfile. A host that is itself still copying a repository serves it too
 (the model_cache role's fan-out tree): its manifest is written before its download starts, and a
@@ -33,9 +29,10 @@ import glob
 import json
 import os
 import re
-import sys
 import threading
 import time
+
+from ansible_collections.gonka.fleet.plugins.module_utils import hf_cache
 
 try:
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -47,7 +44,6 @@ except ImportError:  # Python 2 targets never run it (sanity imports only)
 CHUNK = 1024 * 1024
 GROWTH_WAIT = 540           # seconds a growing file may stand still before the request is dropped
 LIVE_PROGRESS = 30          # a progress record older than this: the copy is not running
-COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _INFO = re.compile(r"^/api/models/(.+)/revision/([^/]+)$")
 _TREE = re.compile(r"^/api/models/(.+)/tree/([^/]+)(/.*)?$")
 _RESOLVE = re.compile(r"^/(.+)/resolve/([^/]+)/(.+)$")
@@ -82,25 +78,17 @@ class CacheSource(RepoSource):
         self.bytes_served = 0
 
     def files(self, repo_id, revision):
-        storage = os.path.join(self.hub_cache, "models--%s" % repo_id.replace("/", "--"))
+        storage = hf_cache.storage_folder(self.hub_cache, repo_id)
         if not os.path.isdir(storage):
             raise KeyError(repo_id)
-        commit = revision
-        if not COMMIT.match(revision):
-            ref = os.path.join(storage, "refs", revision)
-            copy = self.copying(storage)
-            if copy and copy.get("revision") == revision:
-                commit = copy["commit"]                # the ref moves once the copy is complete
-            elif os.path.exists(ref):
-                with open(ref) as handle:
-                    commit = handle.read().strip()
-            else:
-                raise LookupError(revision)
-        manifest = os.path.join(storage, "gonka-manifests", "%s.json" % commit)
-        if not os.path.exists(manifest):
+        copy = self.copying(storage)
+        if copy and copy.get("revision") == revision and not hf_cache.COMMIT.match(revision):
+            commit = copy["commit"]                    # the ref moves once the copy is complete
+        else:
+            commit = hf_cache.read_ref(storage, revision)
+        entries = hf_cache.read_manifest(storage, commit) if commit else None
+        if entries is None:
             raise LookupError(revision)
-        with open(manifest) as handle:
-            entries = json.load(handle)
         return commit, dict((path, {"size": entry["size"], "oid": entry.get("blob_id"), "sha256": entry.get("sha256"),
                                     "data": os.path.join(storage, "snapshots", commit, path), "storage": storage})
                             for path, entry in entries.items())
@@ -109,7 +97,7 @@ class CacheSource(RepoSource):
     def copying(storage):
         """The progress record of this host's own download of the repository while it runs (fresh), else None."""
         try:
-            with open(os.path.join(storage, "gonka-progress.json")) as handle:
+            with open(os.path.join(storage, hf_cache.PROGRESS)) as handle:
                 record = json.load(handle)
         except (OSError, IOError, ValueError):
             return None
@@ -119,7 +107,7 @@ class CacheSource(RepoSource):
 
     def open(self, entry):
         deadline = time.time() + GROWTH_WAIT
-        blob = os.path.join(entry["storage"], "blobs", entry["sha256"] or entry["oid"])
+        blob = os.path.join(entry["storage"], "blobs", hf_cache.blob_name(entry["sha256"], entry["oid"]))
         while True:
             if os.path.exists(entry["data"]):
                 return open(entry["data"], "rb"), None
@@ -316,21 +304,22 @@ def serve(source, handler=HubRoutes, host="127.0.0.1", port=0):
     return server
 
 
-def main():
-    import argparse  # pylint: disable=import-outside-toplevel
-    parser = argparse.ArgumentParser(description="Serve a Hugging Face cache with the Hub's download routes")
-    parser.add_argument("--hf-home", required=True)
-    parser.add_argument("--bind", required=True)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--timeout", type=float, default=21600)
-    args = parser.parse_args()
-    server = serve(CacheSource(os.path.join(args.hf_home, "hub")), CacheServerHandler, args.bind, args.port)
-    timer = threading.Timer(args.timeout, server.shutdown)
+def run(hf_home, bind, port, timeout):
+    """Serve ``<hf_home>/hub`` on bind:port until POST /_gonka/stop or ``timeout`` seconds:
+    (bytes of file bodies served, "request" or "timeout")."""
+    server = serve(CacheSource(os.path.join(hf_home, "hub")), CacheServerHandler, bind, port)
+    timed_out = threading.Event()
+
+    def expire():
+        timed_out.set()
+        server.shutdown()
+
+    timer = threading.Timer(timeout, expire)
     timer.daemon = True
     timer.start()
-    server.serve_forever(poll_interval=0.2)
-    sys.stdout.write(json.dumps({"bytes_served": server.source.bytes_served}) + "\n")
-
-
-if __name__ == "__main__":
-    main()
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        timer.cancel()
+        server.server_close()
+    return server.source.bytes_served, "timeout" if timed_out.is_set() else "request"

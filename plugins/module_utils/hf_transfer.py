@@ -33,6 +33,7 @@ import time
 from ansible.module_utils.six.moves.urllib.error import HTTPError
 from ansible.module_utils.six.moves.urllib.parse import quote, urljoin, urlsplit
 from ansible.module_utils.urls import open_url
+from ansible_collections.gonka.fleet.plugins.module_utils import hf_cache
 
 BUFFER = 8 * 1024 * 1024
 READ_TIMEOUT = 600          # a peer may hold a request while its own copy of the file grows
@@ -44,8 +45,8 @@ class TransferError(Exception):
 
 
 def etag(entry):
-    """The blob name huggingface_hub gives a file: the sha256 of an LFS file, else its git blob id."""
-    return entry.get("sha256") or entry["blob_id"]
+    """The blob name of a manifest entry (hf_cache.blob_name)."""
+    return hf_cache.blob_name(entry.get("sha256"), entry["blob_id"])
 
 
 def _hasher(entry):

@@ -398,7 +398,7 @@ def rejection_text(error, node):
     models = sorted((node.get("models") or {}).keys())
     if any(model in error for model in models):
         return error
-    return "%s (the chain accepts only governance models; this node asks for: %s)" % (error, ", ".join(models))
+    return "%s (one possible cause: the chain accepts only governance models; this node asks for: %s)" % (error, ", ".join(models))
 
 
 def _post(api, nodes, batch):

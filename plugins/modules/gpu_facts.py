@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: gpu_facts
 short_description: NVIDIA GPU inventory of a host, as facts
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Reads the host's NVIDIA GPUs from NVML (the C(pynvml) module of nvidia-ml-py) when it can be imported,
     else from C(nvidia-smi --query-gpu=... --format=csv,noheader,nounits) and the CUDA version of the

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: inference_node
 short_description: Register, update or remove one ML node on a Gonka network node
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Manages one ML node registration through the network node's Admin API (C(/admin/v1/nodes)).
   - Reports a change only when the registered node differs from the requested one. An update is

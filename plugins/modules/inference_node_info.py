@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: inference_node_info
 short_description: List the ML nodes registered on a Gonka network node, with their state
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Reads C(GET /admin/v1/nodes) of the network node's Admin API. Changes nothing.
 author:

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: inference_nodes
 short_description: Reconcile the ML nodes registered on a Gonka network node with a desired list
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Brings the registrations of a network node's Admin API to a desired list of ML nodes in one task.
   - Reads the registered nodes with one C(GET); registers all new nodes with one batch C(POST)
@@ -153,7 +153,7 @@ failures:
       action: registration
       error: >-
         POST http://127.0.0.1:9200/admin/v1/nodes/batch answered HTTP 201 without this node: ...
-        (the chain accepts only governance models; this node asks for: Qwen/QwQ-32B)
+        (one possible cause: the chain accepts only governance models; this node asks for: Qwen/QwQ-32B)
 http_requests:
   description: Number of HTTP requests the task made to the Admin API, retries included.
   returned: always

@@ -3,7 +3,7 @@
 """Stand-in for the Hugging Face Hub: the routes huggingface_hub's download path uses
 (HF_ENDPOINT points at it), serving generated model repositories. The routes are the
 collection's own (plugins/module_utils/hf_serve.py, which the model_cache role's peer mode runs
-on a seed host); this adds generated repositories, tokens, byte counts and faults.
+on each source host through the module gonka.fleet.hf_serve); this adds generated repositories, tokens, byte counts and faults.
 
 What the routes reproduce (as huggingface_hub's HfApi.repo_info, list_repo_tree and
 hf_hub_download call them; the Hub's own API):
@@ -39,10 +39,8 @@ import random
 import threading
 from urllib.parse import urlsplit
 
-try:
-    from ansible_collections.gonka.fleet.plugins.module_utils import hf_serve
-except ImportError:  # run as a script in the lab, hf_serve.py beside it
-    import hf_serve
+# in the lab too: the repository is mounted as ansible_collections/gonka/fleet on PYTHONPATH
+from ansible_collections.gonka.fleet.plugins.module_utils import hf_serve
 
 LFS_THRESHOLD = 1024 * 1024  # files above 1 MiB are LFS files here (the Hub: 10 MB, or binary)
 CHUNK = 1024 * 1024

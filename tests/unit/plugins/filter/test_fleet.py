@@ -9,7 +9,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.gonka.fleet.plugins.filter.fleet import (
-    governance_problems, hardware, ml_hosts, network_node_of, node_config, probe_report, registration_gaps,
+    governance_problems, gpus_given, hardware, ml_hosts, network_node_of, node_config, probe_report, registration_gaps,
     registration_problems, registrations, retries, status_row)
 
 CATALOG = {"Qwen/Qwen3-32B-FP8": {"args": ["--quantization", "fp8"]},
@@ -232,3 +232,19 @@ def test_model_sources_per_model_and_bad_fanout():
     assert model_sources(["ml1", "ml2", "ml3", "ml4"], hostvars) == {"A": {"ml2": "ml1"}, "B": {"ml3": "ml2"}}
     with pytest.raises(AnsibleFilterError, match="fanout must be at least 1, not 0"):
         model_sources(["ml1"], hostvars, 0)
+
+
+GPUS = [{"index": i, "name": "NVIDIA H200", "memory_mib": 143771} for i in range(8)]
+
+
+@pytest.mark.parametrize("wanted, expected", [
+    ("all", 8), (0, 0), ("0", 0), (2, 2), ("4", 4), (8, 8), (16, 8)])
+def test_gpus_given_slices_the_host_gpus(wanted, expected):
+    given = gpus_given(GPUS, wanted)
+    assert given == GPUS[:expected]
+
+
+def test_gpus_given_without_gpu_facts_and_a_bad_value():
+    assert gpus_given(None, "all") == [] and gpus_given([], 2) == []
+    with pytest.raises(AnsibleFilterError, match="gonka_ml_node_gpus must be 'all' or a number, not 'some'"):
+        gpus_given(GPUS, "some")

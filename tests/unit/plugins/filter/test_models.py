@@ -60,7 +60,7 @@ def test_host_override_replaces_args_and_keeps_its_own_parallelism():
     assert vllm_args("acme/tiny", CATALOG, [H200], ["--dtype", "bfloat16"], "ml1") == ["--dtype", "bfloat16"]
 
 
-MINIMUMS = {"architectures": ["x86_64"], "cores": 16, "memory_gb": 64}
+MINIMUMS = {"architectures": ["x86_64"], "cores": 16, "memory_gb": 64, "memory_per_vram": 1.5, "chain_disk_free_gb": 250}
 DISK = {"/opt/gonka": {"free_bytes": 2000 * 1000 ** 3}, "/mnt/shared": {"free_bytes": 100 * 1000 ** 3}}
 
 
@@ -69,8 +69,8 @@ def inputs(**changes):
              "disk_free": DISK,
              "minimums": MINIMUMS, "docker_version": "26.1.5", "compose_version": "2.26.1", "docker_min_version": "20.10",
              "ports": [5050, 8080], "listening": [], "catalog": CATALOG, "gpus": {"names": ["NVIDIA H200"]},
-             "ml_node": {"weights_dir": "/mnt/shared", "models": [SMALL], "gpus_requested": True,
-                         "gpu_memory_mib": [H200] * 8, "memory_per_vram": 1.5}}
+             "ml_node": {"hf_home": "/mnt/shared", "models": [SMALL], "gpus_requested": True,
+                         "gpu_memory_mib": [H200] * 8}}
     value.update(changes)
     return value
 
@@ -92,8 +92,8 @@ def test_ml_host_shortfalls_each_fail_their_own_check():
         facts={"architecture": "aarch64", "processor_nproc": 8, "memtotal_mb": 1024 ** 2},
         compose_version="1.29.2",
         listening=[{"port": 8080, "name": "nginx"}, {"port": 5050, "name": "docker-proxy"}],
-        ml_node={"weights_dir": "/mnt/shared", "models": [SMALL, LARGE], "gpus_requested": True,
-                 "gpu_memory_mib": [H200, H200], "memory_per_vram": 1.5}))
+        ml_node={"hf_home": "/mnt/shared", "models": [SMALL, LARGE], "gpus_requested": True,
+                 "gpu_memory_mib": [H200, H200]}))
     # 1 TiB of RAM < 1.5 x 280 GiB? no: 1024 GiB >= 421 GiB; the 235B model does not fit 2 x H200;
     # 273 GB of weights do not fit 100 GB
     assert failed(rows) == ["architecture", "CPU cores", "GPU memory for %s" % LARGE,
@@ -108,15 +108,15 @@ def test_memory_must_be_one_and_a_half_times_the_gpu_memory():
 
 def test_no_gpu_found_fails_when_gpus_are_requested():
     rows = preflight_checks(inputs(gpus={"names": [], "error": "nvidia-smi not found"},
-                                   ml_node={"weights_dir": "/mnt/shared", "models": [SMALL], "gpus_requested": True,
-                                            "gpu_memory_mib": [], "memory_per_vram": 1.5}))
+                                   ml_node={"hf_home": "/mnt/shared", "models": [SMALL], "gpus_requested": True,
+                                            "gpu_memory_mib": []}))
     assert failed(rows) == ["GPUs"]
     assert "nvidia-smi not found" in rows[3]["found"]
 
 
 def test_network_node_disk_and_missing_docker():
     rows = preflight_checks(inputs(ml_node=None, docker_version=None, compose_version=None, ports=[8000],
-                                   network_node={"data_dir": "/opt/gonka", "disk_free_gb": 3000}))
+                                   network_node="/opt/gonka", minimums=dict(MINIMUMS, chain_disk_free_gb=3000)))
     assert failed(rows) == ["disk free for the chain"]
     assert rows[4]["found"] == "not installed (the docker role installs it)"
 

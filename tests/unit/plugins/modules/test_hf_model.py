@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -18,7 +19,9 @@ import pytest
 
 from ansible_collections.gonka.fleet.plugins.module_utils import hf_cache, hf_serve
 from ansible_collections.gonka.fleet.plugins.modules import hf_model
+from ansible_collections.gonka.fleet.plugins.modules import hf_serve as hf_serve_module
 from ansible_collections.gonka.fleet.tests.simulators import hub
+from ansible_collections.gonka.fleet.tests.simulators.ports import free_port
 
 REPO = "Qwen/Qwen3-32B-FP8"
 SHARD_MB = 96
@@ -158,12 +161,16 @@ def test_download_killed_midway_restarts_cleanly(hub_server, hub_url, tmp_path, 
         time.sleep(0.1)
     assert served(hub_url) >= 20 * 1024 * 1024, "the download did not reach the stall"
     storage = hf_cache.storage_folder(str(tmp_path / "hub"), REPO)
+    blobs = os.path.join(storage, "blobs")
+    # the bytes the Hub sent may still sit in the socket buffers: wait until the client wrote some
+    wait_until(lambda: any(name.endswith(".incomplete") and size_of(os.path.join(blobs, name)) > 0
+                           for name in (os.listdir(blobs) if os.path.isdir(blobs) else [])),
+               "the client writes a partial blob")
     with open(os.path.join(storage, hf_cache.PROGRESS)) as handle:
         assert json.load(handle)["state"] == "running"
     process.send_signal(signal.SIGKILL)
     process.wait(10)
     hub_server.hub.reset()                                       # releases the stalled connection
-    blobs = os.path.join(storage, "blobs")
     leftovers = [name for name in os.listdir(blobs) if name.endswith(".incomplete")]
     assert leftovers, "the killed download left no partial blob to clean up"
     leftover_bytes = sum(os.path.getsize(os.path.join(blobs, name)) for name in leftovers)
@@ -213,12 +220,12 @@ def test_a_verified_cache_serves_another_host(run_module, hub_server, hub_url, t
 SHARD = "model-00001-of-00002.safetensors"
 
 
-def start_module(workdir, module_args):
-    """hf_model in a process of its own (one that can be killed)."""
+def start_module(workdir, module_args, module="hf_model"):
+    """A module (hf_model by default) in a process of its own (one that can be killed)."""
     spec = workdir / ("args-%d.json" % time.time_ns())
     spec.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": module_args}))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    return subprocess.Popen([sys.executable, "-m", "ansible_collections.gonka.fleet.plugins.modules.hf_model", str(spec)],
+    return subprocess.Popen([sys.executable, "-m", "ansible_collections.gonka.fleet.plugins.modules." + module, str(spec)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -387,3 +394,52 @@ def test_gonka_transfer_sends_the_token_to_the_endpoint_host_only(tmp_path):
         ("127.0.0.1", "Bearer hf_secret"), ("127.0.0.1", "Bearer hf_secret"), ("localhost", None)]
     assert os.readlink(str(tmp_path / "models--x" / "snapshots" / ("0" * 40) / "model.safetensors")) == \
         os.path.join("..", "..", "blobs", entry["sha256"])
+
+
+# ---- the module gonka.fleet.hf_serve, as the model_cache role runs it ----------------------
+def test_hf_serve_module_serves_until_stopped(run_module, hub_server, hub_url, tmp_path):
+    """The module in a process of its own (as an async task runs it) serves the seed's verified
+    cache to the next host, stops on POST /_gonka/stop and returns the bytes it served."""
+    seed, peer = tmp_path / "seed", tmp_path / "peer"
+    first = run_module(hf_model, args(hub_url, seed))
+    port = free_port()
+    server = start_module(tmp_path, {"hf_home": str(seed), "bind": "127.0.0.1", "port": port, "timeout": 120},
+                          module="hf_serve")
+    try:
+        wait_until(lambda: hf_serve_answers(port), "hf_serve answers")
+        copy = run_module(hf_model, args("http://127.0.0.1:%d" % port, peer, verify_checksums=True))
+        request = urllib.request.Request("http://127.0.0.1:%d/_gonka/stop" % port, method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            stop = json.loads(response.read())
+        out, _err = server.communicate(timeout=30)
+    finally:
+        server.kill()
+    result = json.loads(out)
+    assert copy["changed"] is True and copy["commit"] == first["commit"] and copy["missing"] != {}
+    assert stop["bytes_served"] == result["bytes_served"] == copy["downloaded_bytes"] == first["bytes"]
+    assert result["stopped_by"] == "request" and result["changed"] is False and server.returncode == 0
+    assert served(hub_url) == first["bytes"]                        # the Hub served it once
+
+
+def hf_serve_answers(port):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/api/models/%s/revision/main" % (port, REPO), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def test_hf_serve_module_stops_at_its_timeout_and_names_a_busy_port(run_module, tmp_path):
+    port = free_port()
+    server = start_module(tmp_path, {"hf_home": str(tmp_path), "bind": "127.0.0.1", "port": port, "timeout": 0.5},
+                          module="hf_serve")
+    out, _err = server.communicate(timeout=30)
+    assert json.loads(out)["stopped_by"] == "timeout" and server.returncode == 0
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        taken = busy.getsockname()[1]
+        failed = run_module(hf_serve_module, {"hf_home": str(tmp_path), "bind": "127.0.0.1", "port": taken})
+    assert failed["failed"] and failed["msg"].startswith("cannot serve %s on 127.0.0.1:%d: " % (tmp_path, taken))
+    checked = run_module(hf_serve_module, {"hf_home": str(tmp_path), "bind": "127.0.0.1", "port": taken}, check_mode=True)
+    assert checked["stopped_by"] == "check_mode" and checked["bytes_served"] == 0
