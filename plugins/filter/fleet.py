@@ -21,7 +21,7 @@ def network_node_of(ml_host, groups, hostvars):
                                      % (ml_host, len(network_nodes)))
         return network_nodes[0]
     if chosen not in network_nodes:
-        raise AnsibleFilterError("%s: gonka_network_node %r is not a host of the group network_nodes"
+        raise AnsibleFilterError("%s: gonka_network_node %s is not a host of the group network_nodes"
                                  % (ml_host, chosen))
     return chosen
 
@@ -71,6 +71,27 @@ def gpus_given(gpus, wanted):
         return gpus[:max(0, int(wanted))]
     except (TypeError, ValueError):
         raise AnsibleFilterError("gpus_given: gonka_ml_node_gpus must be 'all' or a number, not %r" % (wanted,))
+
+
+NOT_A_FAILURE = "No epoch models available"
+
+
+def nodes_in_state(entries, ids, statuses):
+    """The GET /admin/v1/nodes entries of the node ids ``ids`` whose current status is one of
+    ``statuses`` (a status or a list). FAILED leaves out a node FAILED only for want of epoch models:
+    one registered during an epoch is told to serve before the next epoch gives it models, which is
+    expected (docs/conformance.md R2.3)."""
+    statuses = [statuses] if isinstance(statuses, str) else list(statuses)
+    picked = []
+    for entry in entries or []:
+        node, state = entry.get("node") or {}, entry.get("state") or {}
+        status = state.get("current_status")
+        if node.get("id") not in ids or status not in statuses:
+            continue
+        if status == "FAILED" and NOT_A_FAILURE in (state.get("failure_reason") or ""):
+            continue
+        picked.append(entry)
+    return picked
 
 
 def hardware(gpu_names):
@@ -244,5 +265,5 @@ class FilterModule(object):
                 "registration_problems": registration_problems, "registration_gaps": registration_gaps,
                 "node_config": node_config,
                 "status_row": status_row, "retries": retries,
-                "model_seeds": model_seeds, "model_sources": model_sources, "hardware": hardware, "gpus_given": gpus_given, "governance_problems": governance_problems,
+                "model_seeds": model_seeds, "model_sources": model_sources, "hardware": hardware, "gpus_given": gpus_given, "nodes_in_state": nodes_in_state, "governance_problems": governance_problems,
                 "probe_report": probe_report}

@@ -9,7 +9,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.gonka.fleet.plugins.filter.fleet import (
-    governance_problems, gpus_given, hardware, ml_hosts, network_node_of, node_config, probe_report, registration_gaps,
+    governance_problems, gpus_given, hardware, nodes_in_state, ml_hosts, network_node_of, node_config, probe_report, registration_gaps,
     registration_problems, registrations, retries, status_row)
 
 CATALOG = {"Qwen/Qwen3-32B-FP8": {"args": ["--quantization", "fp8"]},
@@ -43,7 +43,7 @@ def test_same_machine_topology():
 
 
 @pytest.mark.parametrize("variables, message", [
-    ({"gonka_network_node": "nope"}, "ml1: gonka_network_node 'nope' is not a host of the group network_nodes"),
+    ({"gonka_network_node": "nope"}, "ml1: gonka_network_node nope is not a host of the group network_nodes"),
     ({}, "ml1: gonka_network_node is not set and the inventory has 2 network nodes"),
 ])
 def test_bad_network_node_names_the_host(variables, message):
@@ -248,3 +248,17 @@ def test_gpus_given_without_gpu_facts_and_a_bad_value():
     assert gpus_given(None, "all") == [] and gpus_given([], 2) == []
     with pytest.raises(AnsibleFilterError, match="gonka_ml_node_gpus must be 'all' or a number, not 'some'"):
         gpus_given(GPUS, "some")
+
+
+def entry(node_id, status, reason=""):
+    return {"node": {"id": node_id}, "state": {"current_status": status, "failure_reason": reason}}
+
+
+def test_nodes_in_state_picks_ids_and_statuses_and_forgives_missing_epoch_models():
+    entries = [entry("ml1", "UNKNOWN"), entry("ml2", "FAILED", "No epoch models available"),
+               entry("ml3", "FAILED", "health check failed"), entry("ml4", "INFERENCE"), entry("other", "UNKNOWN")]
+    ids = ["ml1", "ml2", "ml3", "ml4"]
+    assert [e["node"]["id"] for e in nodes_in_state(entries, ids, "UNKNOWN")] == ["ml1"]
+    assert [e["node"]["id"] for e in nodes_in_state(entries, ids, "FAILED")] == ["ml3"]
+    assert [e["node"]["id"] for e in nodes_in_state(entries, ids, ["UNKNOWN", "FAILED"])] == ["ml1", "ml3"]
+    assert nodes_in_state(entries, ["ml4"], ["UNKNOWN", "FAILED"]) == [] and nodes_in_state(None, ids, "UNKNOWN") == []
