@@ -263,7 +263,7 @@ class FilterModule(object):
     def filters(self):
         return {"ml_hosts": ml_hosts, "network_node_of": network_node_of, "registrations": registrations,
                 "registration_problems": registration_problems, "registration_gaps": registration_gaps,
-                "node_config": node_config,
-                "status_row": status_row, "retries": retries,
-                "model_seeds": model_seeds, "model_sources": model_sources, "hardware": hardware, "gpus_given": gpus_given, "nodes_in_state": nodes_in_state, "governance_problems": governance_problems,
+                "node_config": node_config, "status_row": status_row, "retries": retries,
+                "model_seeds": model_seeds, "model_sources": model_sources, "hardware": hardware,
+                "gpus_given": gpus_given, "nodes_in_state": nodes_in_state, "governance_problems": governance_problems,
                 "probe_report": probe_report}
