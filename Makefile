@@ -22,29 +22,33 @@ export PATH := $(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 LAB_INVENTORY ?= inventories/lab/hosts.yml
-SCENARIOS   ?= default multinode vendor
 
-.PHONY: test help venv collection sanity units integration lint docs changelog ee build constraints clean \
-        lab-engine lab-up lab lab-status lab-down lab-check-images molecule bench rules
+.PHONY: test help venv collection molecule-collection sanity units integration lint docs changelog ee build constraints \
+        clean lab-engine lab-up lab lab-status lab-down lab-check-images molecule bench rules
 
-TEST_STAGES := lint sanity units integration rules docs changelog ee lab-check-images molecule
+# `make test`: two tracks side by side (tests/tools/stages.py), so the lab's longest scenario
+# runs while the other checks do; each stage's output is printed whole when it ends, then the
+# time of each stage. A track is stages separated by commas.
+TEST_TRACKS ?= molecule-multinode \
+               lint,sanity,units,integration,rules,docs,changelog,ee,lab-check-images,molecule-default,molecule-vendor
+# `make molecule`: the scenarios alone, in the same arrangement
+MOLECULE_TRACKS ?= molecule-multinode molecule-default,molecule-vendor
+# what a molecule-<scenario> stage makes first when it is run alone; empty when the tracks run
+# (made once before them: two scenarios must not rebuild the copy the other one reads)
+MOLECULE_DEPS ?= venv lab-engine molecule-collection
+STAGES := $(BIN)/python tests/tools/stages.py --set MOLECULE_DEPS= --logs $(BUILD)/stages
 
-## test: every check (what .ci/run runs), one stage after the other, with the time of each
-test:
-	@start=$$(date +%s); summary=""; \
-	for stage in $(TEST_STAGES); do \
-	  began=$$(date +%s); \
-	  $(MAKE) --no-print-directory $$stage; \
-	  took=$$(( $$(date +%s) - began )); \
-	  echo "make test: stage $$stage passed in $$took s"; \
-	  summary="$$summary$$(printf '  %-17s %5d s' $$stage $$took)"$$'\n'; \
-	done; \
-	printf 'make test: stage times\n%s' "$$summary"; \
+## test: every check (what .ci/run runs): two tracks side by side, with the time of each stage
+test: venv lab-engine molecule-collection
+	@start=$$(date +%s); \
+	$(BIN)/python lab/lab.py down --keep-images; \
+	$(STAGES) $(TEST_TRACKS); \
+	$(BIN)/python lab/lab.py down --keep-images; \
 	echo "make test: all checks passed in $$(( $$(date +%s) - start )) s"
 
 ## help: the targets, with what each does
 help:
-	@grep -E '^## [a-z-]+:' $(MAKEFILE_LIST) | sed -e 's/^## /  /'
+	@grep -E '^## [a-zA-Z-]+:' $(MAKEFILE_LIST) | sed -e 's/^## /  /'
 
 ## venv: the test virtualenv with pinned tools
 venv: $(VENV)/.installed
@@ -54,12 +58,19 @@ $(VENV)/.installed: requirements/test.txt requirements/constraints.txt
 	$(BIN)/pip install --quiet -r requirements/test.txt -c requirements/constraints.txt
 	touch $@
 
+# the working tree's files (tracked and not ignored) copied to $(1)
+copy_tree = rm -rf $(1) && mkdir -p $(1) && git ls-files -z --cached --others --exclude-standard \
+	  | xargs -0 -r ls -d 2>/dev/null | tar -cf - --no-recursion -T - | tar -xf - -C $(1)
+
 ## collection: a copy of the working tree at ansible_collections/gonka/fleet (ansible-test needs that path)
 collection:
-	rm -rf $(COLLECTION) && mkdir -p $(COLLECTION)
-	git ls-files -z --cached --others --exclude-standard | xargs -0 -r ls -d 2>/dev/null \
-	  | tar -cf - --no-recursion -T - | tar -xf - -C $(COLLECTION)
+	$(call copy_tree,$(COLLECTION))
 	cd $(COLLECTION) && git init -q && git add -A
+
+## molecule-collection: the copy the molecule scenarios run (apart from the one the static checks rebuild)
+MOLECULE_COLLECTIONS := $(BUILD)/molecule/collections
+molecule-collection:
+	$(call copy_tree,$(MOLECULE_COLLECTIONS)/ansible_collections/gonka/fleet)
 
 ## sanity: ansible-test sanity on every Python found here (target Pythons for modules)
 sanity: venv collection
@@ -151,9 +162,15 @@ lab-status: venv
 lab-down: venv
 	$(BIN)/python lab/lab.py down
 
-## molecule: each scenario (create, converge, idempotence, verify, destroy) on lab hosts
-molecule: venv collection lab-engine
-	for scenario in $(SCENARIOS); do $(BIN)/molecule test -s $$scenario || exit 1; done
+## molecule: every scenario (create, converge, idempotence, verify, destroy) on lab hosts, multinode beside the others
+molecule: venv lab-engine molecule-collection
+	$(BIN)/python lab/lab.py down --keep-images
+	$(STAGES) $(MOLECULE_TRACKS)
+	$(BIN)/python lab/lab.py down --keep-images
+
+## molecule-SCENARIO: one scenario (e.g. make molecule-default)
+molecule-%: $(MOLECULE_DEPS)
+	ANSIBLE_COLLECTIONS_PATH=$(MOLECULE_COLLECTIONS) $(BIN)/molecule test -s $*
 
 ## bench: the benchmarks (long; not part of `make test`): bench/results/*.json and docs/benchmarks.md
 BENCH_ARGS ?=

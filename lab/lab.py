@@ -7,6 +7,7 @@
     lab.py check-images                               run the stand-ins and probe every port they promise
     lab.py status --inventory ...                     one line per host
     lab.py down [--keep-images]                       remove every container, volume, network and image it made
+    lab.py down --inventory ...                       remove the hosts of that inventory only (the lab's servers stay)
 
 The inventory is the only description of the topology: every host gets a container named
 after it, on the "public" network at its ``ansible_host`` and, when it has a
@@ -14,12 +15,19 @@ after it, on the "public" network at its ``ansible_host`` and, when it has a
 Debian trixie servers (systemd, sshd, python3); the controller reaches them over SSH with
 the key in .build/lab/ssh/. Everything made here carries the label gonka.lab=1.
 
+Several inventories can be up at once (molecule scenarios side by side): their hosts have their
+own names and addresses, and they share the lab's servers (apt repository, Hub, seed), which
+``up`` starts only when they are not running. ``up`` and ``down`` take a lock, so two of them
+never build images or start servers at the same time.
+
 Needs a Docker engine (lab/engine.sh) and the base image (lab/base-image.sh).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import hashlib
 import ipaddress
 import os
@@ -36,6 +44,7 @@ import aptrepo
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STATE = os.path.join(ROOT, ".build", "lab")
+LOCK = os.path.join(ROOT, ".build", "lab.lock")
 CACHE = os.path.join(ROOT, ".cache", "lab")
 IMAGES_DIR = os.path.join(ROOT, "lab", "images")
 SIMULATORS = os.path.join(ROOT, "tests", "simulators")
@@ -93,6 +102,21 @@ def docker(*args, check=True, capture=True):
     if check and result.returncode != 0:
         raise SystemExit("lab: docker %s failed: %s" % (" ".join(args), (result.stderr or "").strip()))
     return result
+
+
+@contextlib.contextmanager
+def locked():
+    """One ``up`` or ``down`` at a time on this machine (scenarios that run side by side)."""
+    os.makedirs(os.path.dirname(LOCK), exist_ok=True)
+    with open(LOCK, "w", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def running(name):
+    """Whether the container ``name`` exists and runs."""
+    state = docker("container", "inspect", "--format", "{{.State.Running}}", name, check=False)
+    return state.returncode == 0 and state.stdout.strip() == "true"
 
 
 def exists(kind, name):
@@ -261,10 +285,9 @@ def networks():
 
 
 def start_host(name, public, private, public_key):
-    running = docker("container", "inspect", "--format", "{{.State.Running}}", name, check=False)
-    if running.returncode == 0 and running.stdout.strip() == "true":
+    if running(name):
         return False
-    if running.returncode == 0:
+    if exists("container", name):
         docker("rm", "-f", name)
     log("starting host %s (public %s%s)" % (name, public, ", private %s" % private if private else ""))
     docker(*(["run", "-d", "--name", name, "--hostname", name, "--label", LABEL] + HOST_FLAGS +
@@ -297,6 +320,8 @@ def wait_for_ssh(hosts):
 
 def apt_repository():
     """Build the stand-in vendor repository and serve it at http://APT_ADDRESS/ (plain HTTP, signed indexes)."""
+    if running(APT_CONTAINER):
+        return
     repo = aptrepo.build(BASE_IMAGE)
     if exists("container", APT_CONTAINER):
         docker("rm", "-f", APT_CONTAINER)
@@ -322,6 +347,8 @@ def _wait_http(url, what):
 
 def hub():
     """Serve generated model repositories at http://HUB_ADDRESS/ (the model_cache role's endpoint)."""
+    if running(HUB_CONTAINER):
+        return
     if exists("container", HUB_CONTAINER):
         docker("rm", "-f", HUB_CONTAINER)
     os.makedirs(HUB_DATA, exist_ok=True)
@@ -353,6 +380,8 @@ def wheels():
 
 def seed():
     """The seed node's public API at http://SEED_ADDRESS:SEED_PORT/ (the api stand-in image)."""
+    if running(SEED_CONTAINER) and running(SEED_NODE_CONTAINER):
+        return
     if exists("container", SEED_CONTAINER):
         docker("rm", "-f", SEED_CONTAINER)
     image = release_images(releases()[1])["api"]
@@ -374,15 +403,16 @@ def seed():
 
 def up(inventory):
     hosts = read_inventory(inventory)
-    images()
-    wheels()
-    networks()
-    apt_repository()
-    hub()
-    seed()
-    public_key = ssh_key()
-    for name, public, private in hosts:
-        start_host(name, public, private, public_key)
+    with locked():
+        images()
+        wheels()
+        networks()
+        apt_repository()
+        hub()
+        seed()
+        public_key = ssh_key()
+        for name, public, private in hosts:
+            start_host(name, public, private, public_key)
     wait_for_ssh(hosts)
     log("%d hosts answer on SSH: %s" % (len(hosts), ", ".join(name for name, _p, _q in hosts)))
 
@@ -400,7 +430,8 @@ def _container_ip(name, network):
 def check_images():
     """Start the network node's stand-ins (as the compose file names them) and an ML node on a
     scratch network, and probe each port they promise from this machine."""
-    images()
+    with locked():
+        images()
     for release in releases()[0]:
         check_release(str(release))
 
@@ -461,7 +492,27 @@ def status(inventory):
         print("%-10s %-14s %-14s %s" % (name, public, private or "-", (state.stdout or "absent").strip()))
 
 
+def down_hosts(inventory):
+    """Remove the hosts of ``inventory`` and their Docker volumes; the lab's servers, networks,
+    key and images stay for the inventories still up."""
+    names = [name for name, _public, _private in read_inventory(inventory)]
+    with locked():
+        present = [name for name in names if exists("container", name)]
+        if present:
+            log("removing hosts %s" % ", ".join(present))
+            docker(*(["rm", "-f", "-v"] + present))
+        for name in names:
+            volume = "gonka-lab-%s-docker" % name
+            if exists("volume", volume):
+                docker("volume", "rm", "-f", volume)
+
+
 def down(keep_images=False):
+    with locked():
+        _down(keep_images)
+
+
+def _down(keep_images):
     containers = docker("ps", "-aq", "--filter", "label=%s" % LABEL).stdout.split()
     if containers:
         log("removing %d host containers" % len(containers))
@@ -492,8 +543,9 @@ def main(argv=None):
         sub.add_parser(command).add_argument("--inventory", default=os.path.join(ROOT, "inventories/lab/hosts.yml"))
     sub.add_parser("images")
     sub.add_parser("check-images")
-    sub.add_parser("down").add_argument("--keep-images", action="store_true",
-                                        help="keep the base, host and stand-in images (molecule's destroy)")
+    down_parser = sub.add_parser("down")
+    down_parser.add_argument("--keep-images", action="store_true", help="keep the base, host and stand-in images")
+    down_parser.add_argument("--inventory", help="remove only this inventory's hosts (molecule's destroy)")
     args = parser.parse_args(argv)
     if args.command == "up":
         up(args.inventory)
@@ -503,6 +555,8 @@ def main(argv=None):
         images()
     elif args.command == "check-images":
         check_images()
+    elif args.inventory:
+        down_hosts(args.inventory)
     else:
         down(args.keep_images)
     return 0

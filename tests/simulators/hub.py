@@ -19,7 +19,8 @@ hf_hub_download call them; the Hub's own API):
   with 206. No Xet headers, so clients download over plain HTTP.
 * A bearer token is required when the server is started with one (gated/private repos): 401 otherwise.
 
-Test routes: GET /sim/stats (bytes and files served per repo), POST /sim/reset, POST /sim/faults
+Test routes: GET /sim/stats (bytes and files served per repo; ``?client=ADDRESS``, repeatable: only
+what those client addresses were served, for a fleet that shares the Hub with others), POST /sim/reset, POST /sim/faults
 ``{"cut_after_bytes": N}`` (the next file GET sends N bytes and drops the connection) or
 ``{"stall_after_bytes": N}`` (the next file GET sends N bytes, then holds the connection until
 /sim/reset or 60 s - a download that can be killed midway); with ``"file": NAME`` only a GET of
@@ -37,7 +38,7 @@ import json
 import os
 import random
 import threading
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 # in the lab too: the repository is mounted as ansible_collections/gonka/fleet on PYTHONPATH
 from ansible_collections.gonka.fleet.plugins.module_utils import hf_serve
@@ -120,6 +121,7 @@ class Hub(hf_serve.RepoSource):
         self.lock = threading.Lock()
         self.faults = {}
         self.release = threading.Event()
+        self.client = threading.local()      # the address of the request each handler thread serves
         self.reset()
 
     def reset(self):
@@ -128,6 +130,7 @@ class Hub(hf_serve.RepoSource):
         with self.lock:
             self.bytes_served = {}
             self.files_served = {}
+            self.by_client = {}                # client address -> {"bytes_served": {}, "files_served": {}}
             self.requests = []
 
     def authorized(self, headers):
@@ -143,10 +146,27 @@ class Hub(hf_serve.RepoSource):
                             for path, entry in repo["commits"][commit].items())
 
     def served(self, repo_id, sent, whole_file):
+        address = getattr(self.client, "address", None)
         with self.lock:
-            self.bytes_served[repo_id] = self.bytes_served.get(repo_id, 0) + sent
-            if whole_file:
-                self.files_served[repo_id] = self.files_served.get(repo_id, 0) + 1
+            client = self.by_client.setdefault(address, {"bytes_served": {}, "files_served": {}})
+            for bytes_served, files_served in ((self.bytes_served, self.files_served),
+                                               (client["bytes_served"], client["files_served"])):
+                bytes_served[repo_id] = bytes_served.get(repo_id, 0) + sent
+                if whole_file:
+                    files_served[repo_id] = files_served.get(repo_id, 0) + 1
+
+    def stats(self, clients):
+        """bytes_served and files_served per repo: in all, or to the given client addresses only."""
+        with self.lock:
+            if not clients:
+                return {"bytes_served": dict(self.bytes_served), "files_served": dict(self.files_served),
+                        "requests": list(self.requests)}
+            result = {"bytes_served": {}, "files_served": {}}
+            for address in clients:
+                for key, counts in self.by_client.get(address, {}).items():
+                    for repo_id, count in counts.items():
+                        result[key][repo_id] = result[key].get(repo_id, 0) + count
+            return result
 
 
 class HubHandler(hf_serve.HubRoutes):
@@ -161,11 +181,11 @@ class HubHandler(hf_serve.HubRoutes):
 
     def do_GET(self):  # noqa: N802
         hub = self.server.source
-        if urlsplit(self.path).path == "/sim/stats":
-            with hub.lock:
-                return self.send_json(200, {"bytes_served": dict(hub.bytes_served),
-                                            "files_served": dict(hub.files_served), "requests": list(hub.requests)})
+        url = urlsplit(self.path)
+        if url.path == "/sim/stats":
+            return self.send_json(200, hub.stats(parse_qs(url.query).get("client", [])))
         self._record()
+        hub.client.address = self.client_address[0]
         return hf_serve.HubRoutes.do_GET(self)
 
     def do_POST(self):  # noqa: N802

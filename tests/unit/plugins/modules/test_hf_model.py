@@ -46,8 +46,8 @@ def hub_url(hub_server):
     return hub_server.endpoint
 
 
-def stats(url):
-    with urllib.request.urlopen(url + "/sim/stats", timeout=5) as response:
+def stats(url, query=""):
+    with urllib.request.urlopen(url + "/sim/stats" + query, timeout=5) as response:
         return json.loads(response.read())
 
 
@@ -72,6 +72,9 @@ def test_download_verify_and_rerun(run_module, hub_server, hub_url, tmp_path):
     assert first["commit"] == main
     assert first["files"] == 5 and first["bytes"] == repo_bytes(hub_server, main)
     assert first["downloaded_bytes"] == first["bytes"] == served(hub_url)
+    # by client address: what this client was served, nothing for another (fleets sharing the Hub)
+    assert stats(hub_url, "?client=127.0.0.1")["bytes_served"] == {REPO: first["bytes"]}
+    assert stats(hub_url, "?client=10.231.0.99&client=10.231.0.98") == {"bytes_served": {}, "files_served": {}}
     assert sorted(first["missing"]) == sorted(hub_server.repo["commits"][main])
     assert first["path"] == str(tmp_path / "hub" / "models--Qwen--Qwen3-32B-FP8" / "snapshots" / main)
     storage = hf_cache.storage_folder(str(tmp_path / "hub"), REPO)
