@@ -15,7 +15,8 @@ weights       one copy of a model repository each way - hf_model with either tra
               parallel from the same hf_serve); then 2/4/8 hosts copying from each other at once
               (the model_cache tree, and the star for comparison): time and copies each uploaded.
 noop          a no-change re-run of site.yml on a converged lab against the floor of any run (gather
-              facts once and ping the same hosts), paired run by run, with the slowest tasks.
+              facts once and ping the same hosts), paired run by run: with the fast path (the
+              default) and the full run (-e gonka_fast_path=false), each with its slowest tasks.
 scale         the inventory check (validate.yml) and the registration (register.yml, fresh and re-run)
               over 10, 50 and 200 ML hosts on the controller (connection local), with Ansible's linear
               strategy and Mitogen's: the controller's seconds per host.
@@ -421,7 +422,8 @@ def bench_noop(ml_hosts, repeat):
     site = os.path.join(ROOT, "playbooks", "site.yml")
     floor = os.path.join(ROOT, "bench", "playbooks", "gather_ping.yml")
     lab = [sys.executable, os.path.join(ROOT, "lab", "lab.py")]
-    result = {"ml_hosts": ml_hosts, "noop_s": [], "floor_s": [], "changed_hosts": [], "top_tasks": []}
+    result = {"ml_hosts": ml_hosts, "noop_s": [], "floor_s": [], "changed_hosts": [], "top_tasks": [],
+              "full_s": [], "full_changed_hosts": [], "full_top_tasks": []}
     with tempfile.TemporaryDirectory() as scratch:
         inventory = os.path.join(scratch, "fleet", "hosts.yml")
         lab_inventory(inventory, ml_hosts)
@@ -439,10 +441,19 @@ def bench_noop(ml_hosts, repeat):
             result["changed_hosts"].append(_changed_hosts(out))
             result["tasks"] = len(profile(out))
             result["top_tasks"] = profile(out)[:15]
-            log("noop run %d: floor %.1f s, site.yml no-op %.1f s (%d hosts changed)"
-                % (_run + 1, result["floor_s"][-1], seconds, result["changed_hosts"][-1]))
+            result["fast_hosts"] = out.count(": fast path - ")
+            # the same re-run without the fast path: every task of every role
+            seconds, out = playbook(site, extra=["-e", "gonka_fast_path=false"], env=profiled, inventory=inventory)
+            result["full_s"].append(seconds)
+            result["full_changed_hosts"].append(_changed_hosts(out))
+            result["full_tasks"] = len(profile(out))
+            result["full_top_tasks"] = profile(out)[:15]
+            log("noop run %d: floor %.1f s, site.yml no-op %.1f s (fast path, %d hosts changed), full %.1f s (%d hosts changed)"
+                % (_run + 1, result["floor_s"][-1], result["noop_s"][-1], result["changed_hosts"][-1], seconds,
+                   result["full_changed_hosts"][-1]))
         subprocess.run(lab + ["down", "--keep-images"], check=True, stdout=subprocess.DEVNULL)
     result["ratio"] = statistics.median(result["noop_s"]) / statistics.median(result["floor_s"])
+    result["full_ratio"] = statistics.median(result["full_s"]) / statistics.median(result["floor_s"])
     return result
 
 
@@ -663,13 +674,23 @@ def markdown(found):
         out += ["## A no-change run of site.yml against the floor of a run", ""] + _measured(found["noop"])
         out += ["The lab with one network node and %d ML hosts, converged once; then, paired run by run, the" % noop["ml_hosts"],
                 "floor (`bench/playbooks/gather_ping.yml`: connect, gather facts once, ping) and a no-change run of",
-                "`playbooks/site.yml` with the shipped `ansible.cfg` (profile_tasks on).", "",
-                "| run | floor s | site.yml no-op s | ratio | hosts changed |", "| --- | --- | --- | --- | --- |"]
-        for index, (floor_s, noop_s, changed) in enumerate(zip(noop["floor_s"], noop["noop_s"], noop["changed_hosts"])):
-            out.append("| %d | %.1f | %.1f | %.1fx | %d |" % (index + 1, floor_s, noop_s, noop_s / floor_s, changed))
-        out += ["", "Median ratio: %.1fx (%d tasks timed in the last run). Its slowest tasks:" % (noop["ratio"], noop["tasks"]),
-                "", "| task | seconds (all hosts) |", "| --- | --- |"]
-        out += ["| %s | %.2f |" % (task.replace("|", "/"), seconds) for task, seconds in noop["top_tasks"]]
+                "`playbooks/site.yml` with the shipped `ansible.cfg` (profile_tasks on): with the fast path (the default,",
+                "roles/fast_path) and without it (`-e gonka_fast_path=false`: every task of every role).", ""]
+        if "full_s" not in noop:      # a run from before the fast path
+            noop = dict(noop, full_s=[], full_changed_hosts=[], full_top_tasks=[], full_ratio=float("nan"), full_tasks=0)
+        out += ["| run | floor s | no-op, fast path s | ratio | hosts changed | no-op, full run s | ratio | hosts changed |",
+                "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for index, floor_s in enumerate(noop["floor_s"]):
+            full = noop["full_s"][index] if index < len(noop["full_s"]) else float("nan")
+            full_changed = noop["full_changed_hosts"][index] if index < len(noop["full_changed_hosts"]) else -1
+            out.append("| %d | %.1f | %.1f | %.1fx | %d | %.1f | %.1fx | %d |" % (
+                index + 1, floor_s, noop["noop_s"][index], noop["noop_s"][index] / floor_s, noop["changed_hosts"][index],
+                full, full / floor_s, full_changed))
+        for label, ratio, tasks, top in (("fast path", noop["ratio"], noop["tasks"], noop["top_tasks"]),
+                                         ("full run", noop["full_ratio"], noop["full_tasks"], noop["full_top_tasks"])):
+            out += ["", "No-op, %s: median ratio %.1fx (%d tasks timed in the last run). Its slowest tasks:" % (label, ratio, tasks),
+                    "", "| task | seconds (all hosts) |", "| --- | --- |"]
+            out += ["| %s | %.2f |" % (task.replace("|", "/"), seconds) for task, seconds in top]
         out.append("")
     if "scale" in found:
         scale = found["scale"]["scale"]
