@@ -11,7 +11,7 @@ from ansible.errors import AnsibleFilterError
 
 # What every entry of the catalog must have, and the images every release deploys.
 REQUIRED_KEYS = ("version", "images", "services", "api_node_store", "seeds", "environment",
-                 "proxy_api_port_variable")
+                 "proxy_api_port_variable", "proxy_resolves_once")
 REQUIRED_IMAGES = ("tmkms", "node", "api", "proxy", "explorer", "mlnode", "inference")
 REQUIRED_SEEDS = ("api_url", "node_rpc_url", "node_p2p_url", "rpc_server_urls")
 API_NODE_STORES = ("config", "database")
@@ -40,6 +40,8 @@ def release(catalog, name, extra=None):
         problems += ["seeds.%s is missing" % key for key in REQUIRED_SEEDS if not (entry["seeds"] or {}).get(key)]
         if entry["api_node_store"] not in API_NODE_STORES:
             problems.append("api_node_store must be one of %s" % ", ".join(API_NODE_STORES))
+        if not isinstance(entry["proxy_resolves_once"], bool):
+            problems.append("proxy_resolves_once must be true or false")
     if problems:
         raise AnsibleFilterError("gonka_release %r: the catalog entry is wrong: %s" % (name, "; ".join(problems)))
     return dict(entry, name=name)

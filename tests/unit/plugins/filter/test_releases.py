@@ -44,6 +44,8 @@ def test_launch_is_the_0_2_0_layout_and_0_2_9_adds_the_bridge():
     assert later["services"] == ["tmkms", "node", "api", "bridge", "proxy", "explorer"]
     assert all(later["images"][s].endswith(":0.2.9-post3") for s in ("tmkms", "node", "api", "proxy"))
     assert (launch["api_node_store"], later["api_node_store"]) == ("config", "database")
+    # R6.5: the launch proxy looks its upstreams up once; later ones again
+    assert (launch["proxy_resolves_once"], later["proxy_resolves_once"]) == (True, False)
 
 
 def test_an_unknown_release_names_the_variable_and_the_known_ones():
@@ -64,6 +66,7 @@ def test_an_entry_missing_what_the_roles_read_is_refused():
     del broken["images"]["bridge"]
     del broken["seeds"]["api_url"]
     broken["api_node_store"] = "yaml"
+    broken["proxy_resolves_once"] = "yes"
     with pytest.raises(AnsibleFilterError) as info:
         release(CATALOG, "x", {"x": broken})
     message = str(info.value)
@@ -71,6 +74,7 @@ def test_an_entry_missing_what_the_roles_read_is_refused():
     assert "services lists bridge, which has no image" in message
     assert "seeds.api_url is missing" in message
     assert "api_node_store must be one of config, database" in message
+    assert "proxy_resolves_once must be true or false" in message
     with pytest.raises(AnsibleFilterError, match="environment is missing"):
         release(CATALOG, "y", {"y": dict((k, v) for k, v in CATALOG["launch"].items() if k != "environment")})
 
