@@ -493,8 +493,9 @@ def status(inventory):
 
 
 def down_hosts(inventory):
-    """Remove the hosts of ``inventory`` and their Docker volumes; the lab's servers, networks,
-    key and images stay for the inventories still up."""
+    """Remove the hosts of ``inventory`` and their Docker volumes. The lab's servers, networks, key
+    and images stay while hosts of another inventory run; with the last host, the servers go too
+    (the images stay), so that the next ``up`` starts them fresh (the seed forgets its accounts)."""
     names = [name for name, _public, _private in read_inventory(inventory)]
     with locked():
         present = [name for name in names if exists("container", name)]
@@ -505,6 +506,9 @@ def down_hosts(inventory):
             volume = "gonka-lab-%s-docker" % name
             if exists("volume", volume):
                 docker("volume", "rm", "-f", volume)
+        if not docker("ps", "-aq", "--filter", "label=%s" % LABEL, "--filter", "ancestor=%s" % HOST_IMAGE).stdout.split():
+            log("no lab host left: removing the lab's servers and networks too")
+            _down(keep_images=True)
 
 
 def down(keep_images=False):

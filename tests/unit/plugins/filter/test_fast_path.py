@@ -103,8 +103,9 @@ def test_read_gives_nothing_for_a_missing_or_broken_record(slurp):
 RECORD = fast_path_record("abc", 1000, HOST_INFO, [NET_DIR, ML_DIR], NODES, ADMIN)
 
 
-def verdict(record=RECORD, fp="abc", now=1060, max_age=86400, host_info=HOST_INFO, nodes=NODES):
-    return fast_path_verdict(record, fp, now, max_age, host_info, nodes)
+def verdict(record=None, fp="abc", now=1060, max_age=86400, host_info=None, nodes=None):
+    return fast_path_verdict(RECORD if record is None else record, fp, now, max_age,
+                             HOST_INFO if host_info is None else host_info, NODES if nodes is None else nodes)
 
 
 def test_fast_when_everything_is_as_the_full_run_left_it():
