@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible.errors import AnsibleFilterError
 
 # What every entry of the catalog must have, and the images every release deploys.
@@ -47,6 +49,31 @@ def release(catalog, name, extra=None):
     return dict(entry, name=name)
 
 
+# A release version as the catalog writes them: 0.2.0, 0.2.9-post3, 0.2.15-devshard-v5, 1.0.0-rc1.
+VERSION = re.compile(r"^v?(?P<numbers>[0-9]+(?:\.[0-9]+)*)(?:[-.+]?(?P<label>[a-z]+)[-.]?v?(?P<number>[0-9]+)?)?(?P<rest>.*)$", re.I)
+# Labels that come before the release they name (1.0.0-rc1 < 1.0.0), and after it (0.2.9-post3 > 0.2.9);
+# any other label (a build's flavour: -devshard-v5, -blackwell) ranks with the release itself.
+PRE_RELEASE = ("dev", "a", "alpha", "b", "beta", "pre", "rc")
+POST_RELEASE = ("post",)
+
+
+def version_key(version):
+    """A sort key of a release version: the numbers, then the post- or pre-release number."""
+    match = VERSION.match(str(version).strip())
+    if not match:
+        raise AnsibleFilterError("%r is not a release version (like 0.2.9 or 0.2.9-post3)" % (version,))
+    numbers = [int(part) for part in match.group("numbers").split(".")]
+    numbers += [0] * (4 - len(numbers))
+    label = (match.group("label") or "").lower()
+    rank = -1 if label in PRE_RELEASE else 1 if label in POST_RELEASE else 0
+    return tuple(numbers) + (rank, int(match.group("number") or 0) if rank else 0)
+
+
+def release_older(version, than):
+    """True when release version ``version`` is older than ``than`` (0.2.0 < 0.2.9 < 0.2.9-post3 < 0.2.14)."""
+    return version_key(version) < version_key(than)
+
+
 def mlnode_image(entry, gpus):
     """The mlnode image of an ML host on release ``entry``: the -blackwell one when any of its GPUs
     (gonka.fleet.gpu_facts entries) is a Blackwell, else the default one. "" when the host needs a
@@ -59,4 +86,4 @@ def mlnode_image(entry, gpus):
 
 class FilterModule(object):
     def filters(self):
-        return {"release": release, "mlnode_image": mlnode_image}
+        return {"release": release, "mlnode_image": mlnode_image, "release_older": release_older}

@@ -12,7 +12,7 @@ import yaml
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.gonka.fleet.plugins.filter.releases import mlnode_image, release
+from ansible_collections.gonka.fleet.plugins.filter.releases import mlnode_image, release, release_older
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 with open(os.path.join(ROOT, "roles", "release", "vars", "main.yml"), encoding="utf-8") as _handle:
@@ -95,3 +95,35 @@ def test_a_release_without_a_blackwell_image_gives_none_for_blackwell_hosts():
     launch = release(CATALOG, "launch")
     assert mlnode_image(launch, [H200]) == "ghcr.io/product-science/mlnode:3.0.9"
     assert mlnode_image(launch, [B200]) == ""
+
+
+@pytest.mark.parametrize("older, newer", [
+    ("0.2.0", "0.2.9"),
+    ("0.2.9", "0.2.9-post3"),             # a post-release comes after its release
+    ("0.2.9-post2", "0.2.9-post3"),
+    ("0.2.9-post3", "0.2.14"),            # numbers compare as numbers, not as text
+    ("1.0.0-rc1", "1.0.0"),               # a release candidate comes before its release
+    ("0.2.14", "0.2.15-devshard-v5"),
+    ("0.2", "0.2.1"),
+])
+def test_release_older_orders_versions_as_releases(older, newer):
+    assert release_older(older, newer) is True
+    assert release_older(newer, older) is False
+
+
+def test_release_older_a_flavour_ranks_with_its_release():
+    # -devshard-v5 and -blackwell are builds of the release, not other releases: neither is older
+    assert release_older("0.2.15-devshard-v5", "0.2.15") is False
+    assert release_older("0.2.15", "0.2.15-devshard-v5") is False
+    assert release_older("0.2.9-post3", "0.2.9-post3") is False
+
+
+def test_release_older_every_shipped_release_has_a_version_it_can_compare():
+    for name in CATALOG:
+        assert release_older(release(CATALOG, name)["version"], "999.0") is True
+    assert release_older(CATALOG["launch"]["version"], CATALOG["0.2.9"]["version"])
+
+
+def test_release_older_fails_on_a_version_without_numbers():
+    with pytest.raises(AnsibleFilterError, match="'latest' is not a release version"):
+        release_older("latest", "0.2.9")
