@@ -129,12 +129,14 @@ class Simulator:
 
     def __init__(self, governance_models=DEFAULT_GOVERNANCE_MODELS, release="launch",
                  persist_path=None, node_config_path=None, detected_hardware=None, epoch=1,
-                 deferred_flush=False):
+                 deferred_flush=False, launch_store_path=None):
         if release not in RELEASES:
             raise ValueError("release must be one of %s" % ", ".join(RELEASES))
         self.release = release
         self.governance_models = list(governance_models)
         self.persist_path = persist_path
+        # later: the launch api's store (its yaml's node list) that a first start migrates (R11.5)
+        self.launch_store_path = launch_store_path
         self.detected_hardware = detected_hardware
         self.epoch = epoch
         self.lock = threading.RLock()
@@ -154,7 +156,22 @@ class Simulator:
         """A start. launch: the saved list is replaced by the image's empty one (R1.1, R1.2), then
         node-config.json is merged (R1.3), at every start. later: the nodes saved in gonka.db are
         read (R11.6); while the store does not say node-config.json was merged, the file's nodes
-        replace them (R11.4). A duplicate id in the file fails the start."""
+        replace them (R11.4); without gonka.db, a launch store is migrated instead (R11.5). A
+        duplicate id in the file fails the start."""
+        if (self.release == "later" and self.persist_path and not os.path.exists(self.persist_path)
+                and self.launch_store_path and os.path.exists(self.launch_store_path)):
+            # the first start after an upgrade from launch: the launch yaml (kept in .dapi from
+            # 0.2.1, R11.10) is migrated once, its nodes upserted; it says node-config.json was
+            # merged (the launch api merged it at its start, R1.3), so the file is skipped (R11.4,
+            # R11.5). The store is written at the next flush.
+            with open(self.launch_store_path, encoding="utf-8") as handle:
+                for raw in json.load(handle) or []:
+                    self._register(_coerce_node(raw))       # an upsert: a duplicate id counts once
+            self.persisted = [copy.deepcopy(node) for node in self.live.values()]
+            self._dirty = True
+            if not self.deferred_flush:
+                self._flush()
+            return
         if self.release == "later" and self.persist_path and os.path.exists(self.persist_path):
             with open(self.persist_path, encoding="utf-8") as handle:
                 saved = json.load(handle)

@@ -190,7 +190,7 @@ def main():
     store = "gonka.db" if release == "later" else "nodes.json"
     sim = admin_api.Simulator(governance_models=governance or list(admin_api.DEFAULT_GOVERNANCE_MODELS),
                               release=release, persist_path=os.path.join(state_dir, store),
-                              deferred_flush=True,
+                              deferred_flush=True, launch_store_path=os.path.join(state_dir, "nodes.json"),
                               node_config_path=node_config if node_config and os.path.exists(node_config) else None)
     callbacks = serve(int(env.get("DAPI_API__ML_SERVER_PORT", "9100")), CallbackHandler,
                       callbacks=[], lock=threading.Lock())

@@ -233,6 +233,31 @@ def test_a_later_restart_keeps_admin_api_nodes_and_merges_node_config_once(tmp_p
     assert [e["node"]["id"] for e in third.list()] == ["ml9"]
 
 
+def test_the_first_later_start_after_launch_migrates_the_launch_nodes(tmp_path):
+    """R11.5, R11.10, R1.3-R1.4: upgraded from launch, the api finds no gonka.db but the launch
+    yaml (kept in .dapi): its nodes - Admin API registrations included, a duplicate counted once -
+    are migrated, and node-config.json is skipped because the launch api had merged it."""
+    config = tmp_path / "node-config.json"
+    config.write_text(json.dumps([api_node("ml1", "10.0.0.1")]))
+    launch_store = tmp_path / "nodes.json"
+    launch = simmod.Simulator(persist_path=str(launch_store), node_config_path=str(config))
+    launch.create(api_node("ml2", "10.0.0.2"))
+    launch.create(api_node("ml2", "10.0.0.2"))      # launch appends a duplicate (R1.4)
+    config.write_text(json.dumps([api_node("ml8", "10.0.0.8")]))
+    state = tmp_path / "gonka.db"
+    later = simmod.Simulator(release="later", persist_path=str(state), node_config_path=str(config),
+                             launch_store_path=str(launch_store), deferred_flush=True)
+    assert [e["node"]["id"] for e in later.list()] == ["ml1", "ml2"]
+    later.flush_due()
+    saved = json.loads(state.read_text())
+    assert saved["node_config_merged"] is True and [n["id"] for n in saved["nodes"]] == ["ml1", "ml2"]
+    # from then on gonka.db counts, the launch store no longer
+    launch_store.write_text(json.dumps([api_node("ml7", "10.0.0.7")]))
+    again = simmod.Simulator(release="later", persist_path=str(state), node_config_path=str(config),
+                             launch_store_path=str(launch_store))
+    assert [e["node"]["id"] for e in again.list()] == ["ml1", "ml2"]
+
+
 def test_a_later_store_not_yet_merged_is_replaced_by_node_config(tmp_path):
     """R11.4, R11.7: while node_config_merged is unset, node-config.json's nodes replace the stored
     ones in memory; the store changes at the next flush, which sets the flag."""
