@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 # docker compose's event statuses (community.docker's module_utils/compose_v2.py), by what they do
 VERBS = {
     "Creating": "create", "Created": "create", "Create": "create",
@@ -19,6 +21,8 @@ VERBS = {
     "Pulling": "pull", "Pulled": "pull", "Pull": "pull",
 }
 ORDER = ("recreate", "create", "start", "restart", "stop", "kill", "remove", "pull")
+# the name a dry run (check mode) gives a container while it recreates it: <12 hex digits>_<name>
+DRY_RUN_NAME = re.compile(r"^[0-9a-f]{12}_")
 
 
 def compose_changes(actions, text=False):
@@ -31,7 +35,12 @@ def compose_changes(actions, text=False):
         verb = VERBS.get(action.get("status"), str(action.get("status", "")).lower())
         what = action.get("what")
         name = action.get("id") if what in ("container", "service") else "%s %s" % (what, action.get("id"))
-        found.setdefault(verb, set()).add(name)
+        found.setdefault(verb, set()).add(DRY_RUN_NAME.sub("", str(name)))
+    # a created or recreated container is also started: said once
+    if "start" in found:
+        found["start"] -= found.get("create", set()) | found.get("recreate", set())
+        if not found["start"]:
+            del found["start"]
     verbs = [verb for verb in ORDER if verb in found] + sorted(set(found) - set(ORDER))
     if text:
         return "; ".join("%s %s" % (verb, ", ".join(sorted(found[verb]))) for verb in verbs) or "nothing"

@@ -14,13 +14,16 @@ def test_an_upgrade_recreates_changed_containers_and_creates_new_ones():
         {"what": "container", "id": "api", "status": "Recreate"},
         {"what": "container", "id": "bridge", "status": "Creating"},
         {"what": "container", "id": "proxy", "status": "Recreated"},
-        {"what": "container", "id": "api", "status": "Starting"},
+        {"what": "container", "id": "766309d94b68_api", "status": "Starting"},     # a dry run's name
+        {"what": "container", "id": "bridge", "status": "Starting"},
+        {"what": "container", "id": "explorer", "status": "Starting"},
         {"what": "network", "id": "gonka", "status": "Creating"},
     ]
     changes = compose_changes(actions)
-    assert changes == {"recreate": ["api", "node", "proxy"], "create": ["bridge", "network gonka"], "start": ["api"]}
+    # a (re)created container is started too: named once
+    assert changes == {"recreate": ["api", "node", "proxy"], "create": ["bridge", "network gonka"], "start": ["explorer"]}
     assert list(changes) == ["recreate", "create", "start"]
-    assert compose_changes(actions, text=True) == "recreate api, node, proxy; create bridge, network gonka; start api"
+    assert compose_changes(actions, text=True) == "recreate api, node, proxy; create bridge, network gonka; start explorer"
 
 
 def test_nothing_to_do_is_empty_and_an_unknown_status_is_kept():
