@@ -16,6 +16,8 @@ REQUIRED_KEYS = ("version", "images", "services", "api_node_store", "seeds", "en
                  "proxy_api_port_variable", "proxy_resolves_once")
 REQUIRED_IMAGES = ("tmkms", "node", "api", "proxy", "explorer", "mlnode", "inference")
 REQUIRED_SEEDS = ("api_url", "node_rpc_url", "node_p2p_url", "rpc_server_urls")
+# What an entry may leave out, and the value it then has.
+OPTIONAL_KEYS = {"proxy_https": False}
 API_NODE_STORES = ("config", "database")
 # Compute capabilities of the GPUs that need the -blackwell mlnode image (sm_100, sm_103, sm_120;
 # docs/conformance.md R9.1).
@@ -44,9 +46,11 @@ def release(catalog, name, extra=None):
             problems.append("api_node_store must be one of %s" % ", ".join(API_NODE_STORES))
         if not isinstance(entry["proxy_resolves_once"], bool):
             problems.append("proxy_resolves_once must be true or false")
+        problems += ["%s must be true or false" % key for key in OPTIONAL_KEYS
+                     if key in entry and not isinstance(entry[key], bool)]
     if problems:
         raise AnsibleFilterError("gonka_release %r: the catalog entry is wrong: %s" % (name, "; ".join(problems)))
-    return dict(entry, name=name)
+    return dict(OPTIONAL_KEYS, **dict(entry, name=name))
 
 
 # A release version as the catalog writes them: 0.2.0, 0.2.9-post3, 0.2.15-devshard-v5, 1.0.0-rc1.

@@ -46,6 +46,15 @@ def test_launch_is_the_0_2_0_layout_and_0_2_9_adds_the_bridge():
     assert (launch["api_node_store"], later["api_node_store"]) == ("config", "database")
     # R6.5: the launch proxy looks its upstreams up once; later ones again
     assert (launch["proxy_resolves_once"], later["proxy_resolves_once"]) == (True, False)
+    # R6.6: only the 0.2.9 proxy serves HTTPS
+    assert (launch["proxy_https"], later["proxy_https"]) == (False, True)
+
+
+def test_an_entry_without_proxy_https_has_none_and_a_wrong_value_is_refused():
+    entry = dict((k, v) for k, v in CATALOG["0.2.9"].items() if k != "proxy_https")
+    assert release(CATALOG, "x", {"x": entry})["proxy_https"] is False
+    with pytest.raises(AnsibleFilterError, match="proxy_https must be true or false"):
+        release(CATALOG, "y", {"y": dict(entry, proxy_https="yes")})
 
 
 def test_an_unknown_release_names_the_variable_and_the_known_ones():
