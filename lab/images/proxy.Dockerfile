@@ -9,5 +9,6 @@ ENV PROXY_HTTPS=${PROXY_HTTPS}
 COPY proxy-nginx.conf.template /etc/nginx/proxy-nginx.conf.template
 COPY proxy-entrypoint.sh /proxy-entrypoint.sh
 EXPOSE 80 443
-ENTRYPOINT ["/proxy-entrypoint.sh"]
+# run by sh: the lab copies build files without their mode
+ENTRYPOINT ["/bin/sh", "/proxy-entrypoint.sh"]
 CMD ["nginx", "-g", "daemon off;"]
