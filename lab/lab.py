@@ -186,6 +186,8 @@ def read_catalog():
             for arg, value in (item.get("args") or {}).items():
                 if isinstance(value, dict) and "image" in value:
                     value = _tag(entry["images"][value["image"]])
+                elif isinstance(value, dict) and "service" in value:
+                    value = "true" if value["service"] in entry["services"] else "false"
                 elif isinstance(value, dict):
                     value = entry[value["release"]]
                 args[arg] = value

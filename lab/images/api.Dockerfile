@@ -11,3 +11,6 @@ CMD ["python3", "/opt/standin/gonka_api.py"]
 # How the api keeps its nodes across restarts: the release catalog's api_node_store (lab.py passes it).
 ARG API_NODE_STORE=config
 ENV SIM_API_NODE_STORE=${API_NODE_STORE}
+# Releases with versiond (0.2.14): /versions and the NodeManager port (lab.py passes whether the release lists versiond).
+ARG API_DEVSHARD=false
+ENV SIM_API_DEVSHARD=${API_DEVSHARD}

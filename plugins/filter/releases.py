@@ -17,7 +17,7 @@ REQUIRED_KEYS = ("version", "images", "services", "api_node_store", "seeds", "en
 REQUIRED_IMAGES = ("tmkms", "node", "api", "proxy", "explorer", "mlnode", "inference")
 REQUIRED_SEEDS = ("api_url", "node_rpc_url", "node_p2p_url", "rpc_server_urls")
 # What an entry may leave out, and the value it then has.
-OPTIONAL_KEYS = {"proxy_https": False}
+OPTIONAL_KEYS = {"proxy_https": False, "bridge_p2p_published": False}
 API_NODE_STORES = ("config", "database")
 # Compute capabilities of the GPUs that need the -blackwell mlnode image (sm_100, sm_103, sm_120;
 # docs/conformance.md R9.1).
@@ -48,6 +48,10 @@ def release(catalog, name, extra=None):
             problems.append("proxy_resolves_once must be true or false")
         problems += ["%s must be true or false" % key for key in OPTIONAL_KEYS
                      if key in entry and not isinstance(entry[key], bool)]
+        # versiond dials the api's NodeManager at the port the api is given (R17.2, R17.3)
+        if "versiond" in (entry["services"] or []) and not (
+                ((entry["environment"] or {}).get("api") or {}).get("DAPI_API__NODE_MANAGER_GRPC_PORT")):
+            problems.append("services lists versiond, which needs environment.api.DAPI_API__NODE_MANAGER_GRPC_PORT")
     if problems:
         raise AnsibleFilterError("gonka_release %r: the catalog entry is wrong: %s" % (name, "; ".join(problems)))
     return dict(OPTIONAL_KEYS, **dict(entry, name=name))

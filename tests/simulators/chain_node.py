@@ -17,8 +17,9 @@ and ``bridge``.
 * bridge (ghcr.io/product-science/bridge, releases from 0.2.9): the Ethereum bridge. What the
   collection relies on (docs/conformance.md R9.2): it reads GETH_DATA_DIR, PRYSM_DATA_DIR,
   JWT_SECRET_PATH and PERSISTENT_DB_DIR (the .inference-eth volumes), keeps its data there across
-  restarts (the engine API's JWT secret is made once) and publishes no port. It follows no
-  Ethereum chain and posts no block to the api.
+  restarts (the engine API's JWT secret is made once). Its geth listens on 30303, tcp and udp
+  (R17.4: 0.2.9 publishes it nowhere, 0.2.14 on every interface); the udp side answers every
+  datagram with itself. It follows no Ethereum chain and posts no block to the api.
 """
 
 from __future__ import annotations
@@ -101,6 +102,20 @@ def serve_rpc(chain, host="0.0.0.0", port=26657):
     server.chain = chain
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return server
+
+
+def serve_udp_echo(host="0.0.0.0", port=30303):
+    """Answer every datagram with itself (geth's discovery answers its pings): a reachability check for udp."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((host, port))
+
+    def answer():
+        while True:
+            data, address = sock.recvfrom(2048)
+            sock.sendto(data, address)
+
+    threading.Thread(target=answer, daemon=True).start()
+    return sock
 
 
 def serve_p2p(host="0.0.0.0", port=26656):
@@ -192,6 +207,9 @@ def main(argv=None):
               flush=True)
     elif args.role == "bridge":
         ensure_bridge_data(os.environ)
+        # geth's p2p port, tcp and udp (R17.4): published by the releases that say so
+        serve_p2p(port=30303)
+        serve_udp_echo(port=30303)
         print("bridge stand-in: data in place, ethereum network %s" % os.environ.get("ETHEREUM_NETWORK"), flush=True)
     else:
         server = ThreadingHTTPServer(("0.0.0.0", 5173), ExplorerHandler)

@@ -14,6 +14,9 @@ three ports:
   merged at the first start only (R11.1-R11.2). Test routes: GET /sim/config (the environment received, secrets
   reduced to "set"), GET /sim/callbacks (what arrived on 9100), plus those of admin_api.py.
 * DAPI_API__ML_SERVER_PORT (9100): accepts the ML nodes' PoC callbacks (any POST) and records them.
+  SIM_API_DEVSHARD=true (releases with versiond, 0.2.14): it also answers GET /versions (the
+  devshard versions, none) and DAPI_API__NODE_MANAGER_GRPC_PORT (default 9400) accepts connections
+  (R17.2).
 * DAPI_API__PUBLIC_SERVER_PORT (9000): /v1 routes only (R6.1): GET /v1/epochs/current/participants,
   GET /v1/governance/models (the chain's governance models, R8.1), and what a seed's API does for
   a joining host: POST /v1/participants (inferenced register-new-participant) and
@@ -36,6 +39,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import threading
 import time
 import urllib.request
@@ -79,9 +83,26 @@ class CallbackHandler(JSONHandler):
         self.send_json(200, {"status": "OK"})
 
     def do_GET(self):  # noqa: N802
-        if urlsplit(self.path).path in ("/health", "/versions"):
+        path = urlsplit(self.path).path
+        if path == "/health":
             return self.send_json(200, {"status": "ok"})
+        if path == "/versions" and self.server.devshard:
+            # the devshard versions the chain approves (R17.2): none on the lab's chain
+            return self.send_json(200, {"versions": []})
         return self.send_json(404, {"error": "Not Found"})
+
+
+def serve_node_manager(port):
+    """The NodeManager gRPC port versiond's children dial (R17.2): a TCP listener that accepts and
+    closes (no gRPC here)."""
+    listener = socket.create_server(("0.0.0.0", port))
+
+    def accept():
+        while True:
+            connection, _address = listener.accept()
+            connection.close()
+    threading.Thread(target=accept, daemon=True).start()
+    return listener
 
 
 class Participants(object):
@@ -192,8 +213,12 @@ def main():
                               release=release, persist_path=os.path.join(state_dir, store),
                               deferred_flush=True, launch_store_path=os.path.join(state_dir, "nodes.json"),
                               node_config_path=node_config if node_config and os.path.exists(node_config) else None)
+    # releases with versiond (0.2.14): /versions on the ML server, the NodeManager on 9400 unless set (R17.2)
+    devshard = env.get("SIM_API_DEVSHARD") == "true"
     callbacks = serve(int(env.get("DAPI_API__ML_SERVER_PORT", "9100")), CallbackHandler,
-                      callbacks=[], lock=threading.Lock())
+                      callbacks=[], lock=threading.Lock(), devshard=devshard)
+    if devshard:
+        serve_node_manager(int(env.get("DAPI_API__NODE_MANAGER_GRPC_PORT") or "9400"))
     serve(int(env.get("DAPI_API__PUBLIC_SERVER_PORT", "9000")), PublicHandler, sim=sim,
           participants=Participants(os.path.join(state_dir, "participants.json"),
                                     float(env.get("SIM_PARTICIPANT_DELAY", "0"))))

@@ -50,6 +50,28 @@ def test_launch_is_the_0_2_0_layout_and_0_2_9_adds_the_bridge():
     assert (launch["proxy_https"], later["proxy_https"]) == (False, True)
 
 
+def test_0_2_14_adds_versiond_and_publishes_the_bridge_p2p_port():
+    """docs/conformance.md R17.1-R17.4: versiond after the api, the NodeManager port it dials, geth's
+    p2p port public, one mlnode image for every GPU."""
+    previous, current = release(CATALOG, "0.2.9"), release(CATALOG, "0.2.14")
+    assert current["services"] == ["tmkms", "node", "api", "versiond", "bridge", "proxy", "explorer"]
+    assert all(current["images"][s].endswith(":0.2.14") for s in ("tmkms", "node", "api", "versiond", "proxy"))
+    assert current["environment"]["api"]["DAPI_API__NODE_MANAGER_GRPC_PORT"] == "9400"
+    assert (previous["bridge_p2p_published"], current["bridge_p2p_published"]) == (False, True)
+    assert "CHAIN_ID" not in current["environment"]["node"]
+    assert release_older(previous["version"], current["version"])
+    for gpus in ([H200], [B200], [RTX5090]):
+        assert mlnode_image(current, gpus) == "ghcr.io/gonka-ai/mlnode:3.0.14-post2"
+
+
+def test_versiond_without_the_node_manager_port_is_refused():
+    entry = copy.deepcopy(CATALOG["0.2.14"])
+    del entry["environment"]["api"]["DAPI_API__NODE_MANAGER_GRPC_PORT"]
+    with pytest.raises(AnsibleFilterError, match="services lists versiond, which needs "
+                                                 "environment.api.DAPI_API__NODE_MANAGER_GRPC_PORT"):
+        release(CATALOG, "x", {"x": entry})
+
+
 def test_an_entry_without_proxy_https_has_none_and_a_wrong_value_is_refused():
     entry = dict((k, v) for k, v in CATALOG["0.2.9"].items() if k != "proxy_https")
     assert release(CATALOG, "x", {"x": entry})["proxy_https"] is False
@@ -59,7 +81,7 @@ def test_an_entry_without_proxy_https_has_none_and_a_wrong_value_is_refused():
 
 def test_an_unknown_release_names_the_variable_and_the_known_ones():
     with pytest.raises(AnsibleFilterError, match=r"gonka_release: '0\.1' is not a release of the catalog "
-                                                 r"\(known: 0\.2\.9, launch\)"):
+                                                 r"\(known: 0\.2\.14, 0\.2\.9, launch\)"):
         release(CATALOG, "0.1")
 
 
