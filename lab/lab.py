@@ -534,6 +534,9 @@ def _drop_test_rules():
 
 def _down(keep_images):
     _drop_test_rules()
+    # the ACME CA and DNS server of verify-acme.yml, should a killed test have left them running
+    subprocess.run(["bash", os.path.join(ROOT, "lab", "acme.sh"), "stop"], check=False,
+                   env=dict(os.environ, LAB_STATE=STATE))
     containers = docker("ps", "-aq", "--filter", "label=%s" % LABEL).stdout.split()
     if containers:
         log("removing %d host containers" % len(containers))
