@@ -111,8 +111,11 @@ def serve_udp_echo(host="0.0.0.0", port=30303):
 
     def answer():
         while True:
-            data, address = sock.recvfrom(2048)
-            sock.sendto(data, address)
+            try:
+                data, address = sock.recvfrom(2048)
+                sock.sendto(data, address)
+            except OSError:         # the socket was closed
+                return
 
     threading.Thread(target=answer, daemon=True).start()
     return sock

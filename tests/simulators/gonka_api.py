@@ -86,7 +86,7 @@ class CallbackHandler(JSONHandler):
         path = urlsplit(self.path).path
         if path == "/health":
             return self.send_json(200, {"status": "ok"})
-        if path == "/versions" and self.server.devshard:
+        if path == "/versions" and getattr(self.server, "devshard", False):
             # the devshard versions the chain approves (R17.2): none on the lab's chain
             return self.send_json(200, {"versions": []})
         return self.send_json(404, {"error": "Not Found"})
@@ -99,7 +99,10 @@ def serve_node_manager(port):
 
     def accept():
         while True:
-            connection, _address = listener.accept()
+            try:
+                connection, _address = listener.accept()
+            except OSError:         # the listener was closed
+                return
             connection.close()
     threading.Thread(target=accept, daemon=True).start()
     return listener

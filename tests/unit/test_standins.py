@@ -20,7 +20,7 @@ import urllib.request
 
 import pytest
 
-from ansible_collections.gonka.fleet.tests.simulators import chain_node, gonka_api, inferenced, mlnode
+from ansible_collections.gonka.fleet.tests.simulators import chain_node, gonka_api, inferenced, mlnode, versiond
 from ansible_collections.gonka.fleet.tests.simulators.ports import free_port
 from ansible_collections.gonka.fleet.tests.simulators.admin_api import Simulator, node_urls
 from ansible_collections.gonka.fleet.tests.unit.helpers import api_node
@@ -223,6 +223,65 @@ def test_api_callback_and_public_ports(tmp_path):
         for server in (callbacks, public):
             server.shutdown()
             server.server_close()
+
+
+def test_api_versions_and_node_manager_only_with_devshard():
+    """R17.2: from 0.2.14 the ML server answers /versions and the NodeManager port accepts; before, 404."""
+    old = gonka_api.serve(0, gonka_api.CallbackHandler, host="127.0.0.1", callbacks=[], lock=threading.Lock())
+    new = gonka_api.serve(0, gonka_api.CallbackHandler, host="127.0.0.1", callbacks=[], lock=threading.Lock(),
+                          devshard=True)
+    port = free_port()
+    listener = gonka_api.serve_node_manager(port)
+    try:
+        assert call("GET", "http://127.0.0.1:%d/versions" % old.server_address[1])[0] == 404
+        assert call("GET", "http://127.0.0.1:%d/versions" % new.server_address[1]) == (200, {"versions": []})
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    finally:
+        listener.close()
+        for server in (old, new):
+            server.shutdown()
+            server.server_close()
+
+
+def test_versiond_needs_its_oracle_url_and_keeps_going_when_it_fails(monkeypatch):
+    """R17.3: VERSIOND_ORACLE_URL required; /healthz lists the running versions; a failed fetch is not fatal."""
+    monkeypatch.delenv("VERSIOND_ORACLE_URL", raising=False)
+    assert versiond.main() == 1
+    api = gonka_api.serve(0, gonka_api.CallbackHandler, host="127.0.0.1", callbacks=[], lock=threading.Lock(),
+                          devshard=True)
+    server = gonka_api.serve(0, versiond.VersiondHandler, host="127.0.0.1",
+                             oracle=versiond.Oracle("http://127.0.0.1:%d/versions" % api.server_address[1]))
+    base = "http://127.0.0.1:%d" % server.server_address[1]
+    try:
+        assert server.oracle.fetch() == {"ok": True, "versions": []}
+        assert call("GET", base + "/healthz") == (200, [])
+        assert call("GET", base + "/sim/oracle")[1]["ok"] is True
+        api.shutdown()
+        api.server_close()
+        assert server.oracle.fetch()["ok"] is False
+        status, last = call("GET", base + "/sim/oracle")
+        assert (status, last["ok"], last["count"]) == (200, False, 2)
+        assert call("GET", base + "/v1/anything")[0] == 404
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_bridge_answers_on_the_geth_p2p_port_tcp_and_udp():
+    """R17.4: geth listens on 30303, tcp and udp (here on free ports)."""
+    tcp_port, udp_port = free_port(), free_port()
+    listener = chain_node.serve_p2p(host="127.0.0.1", port=tcp_port)
+    sock = chain_node.serve_udp_echo(host="127.0.0.1", port=udp_port)
+    client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        socket.create_connection(("127.0.0.1", tcp_port), timeout=2).close()
+        client.settimeout(2)
+        client.sendto(b"ping", ("127.0.0.1", udp_port))
+        assert client.recvfrom(16)[0] == b"ping"
+    finally:
+        client.close()
+        sock.close()
+        listener.close()
 
 
 def inferenced_cli(home, *args, stdin=""):
