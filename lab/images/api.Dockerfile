@@ -2,7 +2,7 @@
 # public API, and the inferenced CLI the role runs in it (warm key, participant registration).
 ARG BASE=gonka-lab/trixie:base
 FROM ${BASE}
-COPY jsonhttp.py admin_api.py gonka_api.py inferenced.py /opt/standin/
+COPY jsonhttp.py admin_api.py gonka_api.py inferenced.py chain_node.py /opt/standin/
 RUN printf '#!/bin/sh\nexec python3 /opt/standin/inferenced.py "$@"\n' > /usr/local/bin/inferenced \
     && chmod 0755 /usr/local/bin/inferenced
 WORKDIR /root

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import threading
 import time
 import urllib.request
@@ -47,10 +46,11 @@ from http.server import ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 try:  # a module of the test suite, or a script next to its siblings in the api stand-in image
-    from . import admin_api, inferenced
+    from . import admin_api, chain_node, inferenced
     from .jsonhttp import JSONHandler
 except ImportError:
     import admin_api
+    import chain_node
     import inferenced
     from jsonhttp import JSONHandler
 
@@ -92,20 +92,10 @@ class CallbackHandler(JSONHandler):
         return self.send_json(404, {"error": "Not Found"})
 
 
-def serve_node_manager(port):
+def serve_node_manager(port, host="0.0.0.0"):
     """The NodeManager gRPC port versiond's children dial (R17.2): a TCP listener that accepts and
     closes (no gRPC here)."""
-    listener = socket.create_server(("0.0.0.0", port))
-
-    def accept():
-        while True:
-            try:
-                connection, _address = listener.accept()
-            except OSError:         # the listener was closed
-                return
-            connection.close()
-    threading.Thread(target=accept, daemon=True).start()
-    return listener
+    return chain_node.serve_p2p(host=host, port=port)
 
 
 class Participants(object):

@@ -231,7 +231,7 @@ def test_api_versions_and_node_manager_only_with_devshard():
     new = gonka_api.serve(0, gonka_api.CallbackHandler, host="127.0.0.1", callbacks=[], lock=threading.Lock(),
                           devshard=True)
     port = free_port()
-    listener = gonka_api.serve_node_manager(port)
+    listener = gonka_api.serve_node_manager(port, host="127.0.0.1")
     try:
         assert call("GET", "http://127.0.0.1:%d/versions" % old.server_address[1])[0] == 404
         assert call("GET", "http://127.0.0.1:%d/versions" % new.server_address[1]) == (200, {"versions": []})
