@@ -48,6 +48,8 @@ def release(catalog, name, extra=None):
             problems.append("proxy_resolves_once must be true or false")
         problems += ["%s must be true or false" % key for key in OPTIONAL_KEYS
                      if key in entry and not isinstance(entry[key], bool)]
+        if "bridge" in (entry["services"] or []) and not (entry["seeds"] or {}).get("beacon_state_url"):
+            problems.append("services lists bridge, which needs seeds.beacon_state_url")
         # versiond dials the api's NodeManager at the port the api is given (R17.2, R17.3)
         if "versiond" in (entry["services"] or []) and not (
                 ((entry["environment"] or {}).get("api") or {}).get("DAPI_API__NODE_MANAGER_GRPC_PORT")):

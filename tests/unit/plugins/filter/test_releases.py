@@ -59,6 +59,8 @@ def test_0_2_14_adds_versiond_and_publishes_the_bridge_p2p_port():
     assert current["environment"]["api"]["DAPI_API__NODE_MANAGER_GRPC_PORT"] == "9400"
     assert (previous["bridge_p2p_published"], current["bridge_p2p_published"]) == (False, True)
     assert "CHAIN_ID" not in current["environment"]["node"]
+    assert current["seeds"]["beacon_state_url"] == "https://mainnet.checkpoint.sigp.io/"
+    assert current["environment"]["mlnode"] == {"POC_BATCH_SIZE_DEFAULT": "32"}
     assert release_older(previous["version"], current["version"])
     for gpus in ([H200], [B200], [RTX5090]):
         assert mlnode_image(current, gpus) == "ghcr.io/gonka-ai/mlnode:3.0.14-post2"
@@ -96,6 +98,7 @@ def test_an_entry_missing_what_the_roles_read_is_refused():
     broken = copy.deepcopy(CATALOG["0.2.9"])
     del broken["images"]["bridge"]
     del broken["seeds"]["api_url"]
+    del broken["seeds"]["beacon_state_url"]
     broken["api_node_store"] = "yaml"
     broken["proxy_resolves_once"] = "yes"
     with pytest.raises(AnsibleFilterError) as info:
@@ -104,6 +107,7 @@ def test_an_entry_missing_what_the_roles_read_is_refused():
     assert "gonka_release 'x'" in message
     assert "services lists bridge, which has no image" in message
     assert "seeds.api_url is missing" in message
+    assert "services lists bridge, which needs seeds.beacon_state_url" in message
     assert "api_node_store must be one of config, database" in message
     assert "proxy_resolves_once must be true or false" in message
     with pytest.raises(AnsibleFilterError, match="environment is missing"):
